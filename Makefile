@@ -1,0 +1,97 @@
+# lis — build. `make` builds ./lis-run (and the CUDA backend when nvcc exists).
+#   make test        run every test (CPU; CUDA tests SKIP without a device)
+#   make bench       build bench/lis-bench
+#   make asan        build and test with AddressSanitizer + UBSan (build-asan/)
+#   make fuzz        build the fuzz targets (clang + libFuzzer) and run them briefly
+#   make CUDA=0      force a CPU-only build;  make CUDA=1  fail if nvcc is missing
+#   make cuda-check  compile every .cu (needs nvcc, no GPU)
+
+CC      ?= gcc
+BUILD   ?= build
+OPT     ?= -O3 -march=x86-64-v3 -mtune=znver3
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
+           -fno-math-errno $(OPT) -g -MMD -MP -pthread -I. $(EXTRA_CFLAGS)
+LDLIBS  += -lpng -lz -lm -pthread
+
+NVCC    ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+ifeq ($(CUDA),0)
+  NVCC :=
+endif
+ifeq ($(CUDA),1)
+  ifeq ($(NVCC),)
+    $(error CUDA=1 but nvcc was not found)
+  endif
+endif
+CUDA_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+             -gencode arch=compute_90,code=compute_90
+NVFLAGS  += -O3 -std=c++17 -I. $(CUDA_ARCH) -Xcompiler -Wall,-Wextra,-Wno-unused-parameter \
+            --Werror all-warnings -MMD -MP
+
+LIB_SRC  := $(wildcard runtime/*.c kernels/*.c nets/*.c weights_tools/*.c)
+CLI_SRC  := $(wildcard cli/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+BENCH_SRC:= $(wildcard bench/*.c)
+CU_SRC   := $(wildcard runtime/*.cu kernels/*.cu)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/harness.o
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_OBJ:= $(BENCH_SRC:%.c=$(BUILD)/%.o)
+
+ifneq ($(NVCC)$(CU_SRC),$(NVCC))
+  CU_OBJ  := $(CU_SRC:%.cu=$(BUILD)/%.cu.o)
+  CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+  CFLAGS  += -DLIS_HAVE_CUDA=1
+  LDLIBS  += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas -lstdc++
+  $(info lis: CUDA   yes ($(NVCC)))
+else
+  CU_OBJ  :=
+  $(info lis: CUDA   no (nvcc not found, CUDA=0, or no .cu sources): CPU-only build)
+endif
+
+.PHONY: all test bench asan clean cuda-check fuzz
+all: lis-run
+
+lis-run: $(CLI_OBJ) $(BUILD)/liblis.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/liblis.a $(LDLIBS)
+
+$(BUILD)/liblis.a: $(LIB_OBJ) $(CU_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.cu.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVFLAGS) -c $< -o $@
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/harness.o $(BUILD)/liblis.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+tests-bin: $(TEST_BIN)
+
+# The README's test command. Every test binary runs under a time limit; the
+# runner prints one PASS/FAIL/SKIP line each and a closing "N passed, N failed".
+test: lis-run $(TEST_BIN)
+	@BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
+
+bench/lis-bench: $(BENCH_OBJ) $(BUILD)/liblis.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+bench: bench/lis-bench
+
+asan:
+	$(MAKE) BUILD=build-asan CUDA=0 OPT="-O1 -march=x86-64-v3" \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  LDLIBS="-lpng -lz -lm -pthread -fsanitize=address,undefined" test LIS_QUICK=1
+
+cuda-check:
+	@test -n "$(NVCC)" || (echo "nvcc not found" && exit 1)
+	$(MAKE) CUDA=1 $(CU_OBJ)
+
+clean:
+	rm -rf build build-asan build-fuzz lis-run bench/lis-bench
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

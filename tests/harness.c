@@ -1,0 +1,126 @@
+/* harness.c — check helpers and the pass/fail tally. */
+#include "tests/harness.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int n_pass, n_fail, n_skip;
+
+int lis_check_close(const char *name, const float *got, const float *ref, int64_t n, double atol, double rtol) {
+    int64_t bad = 0, imax = -1;
+    double maxabs = 0, maxrel = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double g = got[i], r = ref[i];
+        int ok;
+        if (isnan(r) || isnan(g)) ok = isnan(r) && isnan(g);
+        else if (isinf(r) || isinf(g)) ok = g == r;
+        else {
+            double d = fabs(g - r);
+            if (d > maxabs) { maxabs = d; imax = i; }
+            if (fabs(r) > 0 && d / fabs(r) > maxrel) maxrel = d / fabs(r);
+            ok = d <= atol + rtol * fabs(r);
+        }
+        if (!ok) {
+            if (bad < 5)
+                fprintf(stderr, "    %s[%lld]: ref %.9g got %.9g (diff %.3g)\n", name, (long long)i, r, g, fabs(g - r));
+            bad++;
+        }
+    }
+    if (bad) {
+        printf("FAIL %s: %lld of %lld elements off (atol %.3g, rtol %.3g); max abs %.3g at %lld, max rel %.3g\n", name,
+               (long long)bad, (long long)n, atol, rtol, maxabs, (long long)imax, maxrel);
+        n_fail++;
+        return 0;
+    }
+    printf("ok   %s: n=%lld max abs %.3g, max rel %.3g (atol %.3g, rtol %.3g)\n", name, (long long)n, maxabs, maxrel,
+           atol, rtol);
+    n_pass++;
+    return 1;
+}
+
+int lis_check_u8(const char *name, const uint8_t *got, const uint8_t *ref, int64_t n, int max_diff, int64_t max_count) {
+    int64_t diff = 0, worse = 0;
+    int maxd = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int d = abs((int)got[i] - (int)ref[i]);
+        if (d) diff++;
+        if (d > maxd) maxd = d;
+        if (d > max_diff) {
+            if (worse < 5) fprintf(stderr, "    %s[%lld]: ref %d got %d\n", name, (long long)i, ref[i], got[i]);
+            worse++;
+        }
+    }
+    int ok = worse == 0 && diff <= max_count;
+    printf("%s %s: %lld of %lld bytes differ, max diff %d (allowed: <= %lld differing by <= %d)\n", ok ? "ok  " : "FAIL",
+           name, (long long)diff, (long long)n, maxd, (long long)max_count, max_diff);
+    if (ok) n_pass++;
+    else n_fail++;
+    return ok;
+}
+
+void lis_check(int ok, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    printf(ok ? "ok   " : "FAIL ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    if (ok) n_pass++;
+    else n_fail++;
+}
+
+int lis_check_ok(lis_status s, const char *what) {
+    if (s == LIS_OK) return 1;
+    printf("FAIL %s: %s\n", what, lis_err_msg());
+    n_fail++;
+    return 0;
+}
+
+void lis_test_skip(const char *why) {
+    printf("SKIP %s\n", why);
+    n_skip++;
+}
+
+int lis_test_finish(void) {
+    printf("-- %d checks passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
+    if (n_fail) return 1;
+    if (n_pass == 0 && n_skip) return 77;
+    return 0;
+}
+
+const char *lis_test_data(const char *name) {
+    static char buf[4096];
+    const char *dir = getenv("LIS_DATA");
+    snprintf(buf, sizeof buf, "%s/%s", dir && *dir ? dir : "tests/data", name);
+    return buf;
+}
+
+lis_status lis_test_open(lis_safetensors *st, const char *name) {
+    lis_status s = lis_st_open(st, lis_test_data(name));
+    if (s != LIS_OK) lis_check_ok(s, name);
+    return s;
+}
+
+const float *lis_test_ref(const lis_safetensors *st, const char *name, int64_t *numel) {
+    const lis_st_entry *e = lis_st_find(st, name);
+    if (!e || e->t.dtype != LIS_DTYPE_F32) {
+        lis_check(0, "reference tensor '%s' present and F32", name);
+        return NULL;
+    }
+    if (numel) *numel = lis_tensor_numel(&e->t);
+    return e->t.data;
+}
+
+double lis_max_abs(const float *x, int64_t n) {
+    double m = 0;
+    for (int64_t i = 0; i < n; i++) if (fabs(x[i]) > m) m = fabs(x[i]);
+    return m;
+}
+
+int lis_test_quick(void) {
+    const char *q = getenv("LIS_QUICK");
+    return q && *q && strcmp(q, "0") != 0;
+}

@@ -1,0 +1,39 @@
+/* harness.h — tiny test harness shared by every tests/test_*.c.
+ *
+ * A test binary calls lis_check_close() / LIS_CHECK() for each check and returns
+ * lis_test_finish() from main(): 0 when every check passed, 1 otherwise, 77 when
+ * everything was skipped. Each close-check prints one line with the case name, the
+ * tolerance and the max errors (so drift shows before it fails); on failure it also
+ * prints the count of bad elements and the first few (index, ref, got) triples.
+ *
+ * Reference data lives in tests/data/ (copied from ../shared/refs); LIS_DATA overrides.
+ */
+#ifndef LIS_TEST_HARNESS_H
+#define LIS_TEST_HARNESS_H
+
+#include <stdint.h>
+
+#include "runtime/safetensors.h"
+
+/* |got - ref| <= atol + rtol*|ref| per element; NaN positions must match. */
+int lis_check_close(const char *name, const float *got, const float *ref, int64_t n, double atol, double rtol);
+/* Exact equality of bytes with a count of differing elements allowed (uint8 images). */
+int lis_check_u8(const char *name, const uint8_t *got, const uint8_t *ref, int64_t n, int max_diff, int64_t max_count);
+void lis_check(int ok, const char *fmt, ...) LIS_PRINTF(2, 3);
+#define LIS_CHECK(cond) lis_check((cond), "%s (%s:%d)", #cond, __FILE__, __LINE__)
+/* Status must be OK; prints the error message otherwise. */
+int lis_check_ok(lis_status s, const char *what);
+void lis_test_skip(const char *why);
+int lis_test_finish(void);
+
+/* Path of a test data file: $LIS_DATA/name or tests/data/name. Static buffer. */
+const char *lis_test_data(const char *name);
+/* Opens a safetensors from the test data directory or aborts the test with a message. */
+lis_status lis_test_open(lis_safetensors *st, const char *name);
+/* Fetches an F32 tensor from a reference file (any shape); NULL + failed check if absent. */
+const float *lis_test_ref(const lis_safetensors *st, const char *name, int64_t *numel);
+/* Max |x| over n floats. */
+double lis_max_abs(const float *x, int64_t n);
+int lis_test_quick(void); /* LIS_QUICK=1: skip the slowest cases (sanitizer runs) */
+
+#endif
