@@ -39,7 +39,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/harness.o
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_OBJ:= $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
-ifneq ($(NVCC)$(CU_SRC),$(NVCC))
+ifneq ($(and $(NVCC),$(CU_SRC)),)
   CU_OBJ  := $(CU_SRC:%.cu=$(BUILD)/%.cu.o)
   CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
   CFLAGS  += -DLIS_HAVE_CUDA=1
