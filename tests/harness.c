@@ -124,3 +124,6 @@ int lis_test_quick(void) {
     const char *q = getenv("LIS_QUICK");
     return q && *q && strcmp(q, "0") != 0;
 }
+
+/* line-buffered stdout so that a crash does not swallow the lines before it */
+__attribute__((constructor)) static void harness_init(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
