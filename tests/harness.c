@@ -127,3 +127,27 @@ int lis_test_quick(void) {
 
 /* line-buffered stdout so that a crash does not swallow the lines before it */
 __attribute__((constructor)) static void harness_init(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
+
+#include <unistd.h>
+
+#include "weights_tools/convert.h"
+
+lis_status lis_test_convert(const char *input, const char *config, const char *shipped, char *out, size_t cap) {
+    char in[4096], cfg[4096], sh[4096];
+    snprintf(in, sizeof in, "%s", lis_test_data(input));
+    if (config) snprintf(cfg, sizeof cfg, "%s", lis_test_data(config));
+    if (shipped) snprintf(sh, sizeof sh, "%s", lis_test_data(shipped));
+    lis_convert_opts o = {config ? cfg : NULL, shipped ? sh : NULL, "G_ema", 0};
+    const char *tmp = getenv("TMPDIR");
+    snprintf(out, cap, "%s/lis-test-%ld-%s.safetensors", tmp && *tmp ? tmp : "/tmp", (long)getpid(),
+             strrchr(input, '/') ? strrchr(input, '/') + 1 : input);
+    lis_statedict sd;
+    const char *kind;
+    LIS_TRY(lis_convert_read(in, &o, &sd, &kind));
+    char *c = NULL;
+    lis_status s = lis_convert_config(&sd, &o, &c);
+    if (s == LIS_OK) s = lis_convert_write(&sd, c, out);
+    free(c);
+    lis_sd_free(&sd);
+    return s;
+}

@@ -36,4 +36,10 @@ const float *lis_test_ref(const lis_safetensors *st, const char *name, int64_t *
 double lis_max_abs(const float *x, int64_t n);
 int lis_test_quick(void); /* LIS_QUICK=1: skip the slowest cases (sanitizer runs) */
 
+
+/* Converts a test-data input (state dict or manifest, with optional config / shipped
+ * files, all relative to the data directory) into a temporary lis weight file whose
+ * path is written to out (cap bytes). The caller removes it. */
+lis_status lis_test_convert(const char *input, const char *config, const char *shipped, char *out, size_t cap);
+
 #endif

@@ -1,0 +1,99 @@
+/* test_sgxl_full.c — the FULL-SIZE StyleGAN-XL ImageNet-256 generator (233 M parameters,
+ * synth-init weights built from the bundle's manifest) against
+ * ../shared/refs/sgxl_imagenet256_synth: one image (seed 3, class 291, psi 0.7).
+ *
+ * Tolerances (bundle README): ws <= 1e-6 abs; stored channel slices and each layer_stats
+ * entry (mean, std, max|x|) within 1e-4 * the layer's max|x|, sums of squares within 1e-4
+ * relative; img <= 1e-4 * max(1, max|img|); img_uint8 equal except isolated +-1 flips
+ * (allowed: <= 16 pixels).
+ * About 30-60 s on 2 cores; LIS_QUICK=1 (sanitizer runs) skips it.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nets/stylegan_xl.h"
+#include "runtime/np_random.h"
+#include "runtime/threads.h"
+#include "tests/harness.h"
+
+static lis_safetensors io;
+static const double *stats; /* [32, 4] */
+
+static lis_status check_tap(void *ctx, int index, const char *name, const float *x, int B, int C, int S) {
+    (void)ctx;
+    int64_t n = (int64_t)B * C * S * S;
+    double sum = 0, sq = 0, mx = 0;
+    for (int64_t i = 0; i < n; i++) {
+        sum += x[i];
+        sq += (double)x[i] * x[i];
+        if (fabs(x[i]) > mx) mx = fabs(x[i]);
+    }
+    double mean = sum / (double)n, sd = sqrt((sq - sum * mean) / (double)(n - 1));
+    const double *r = stats + 4 * index;
+    double tol = 1e-4 * r[2];
+    lis_check(fabs(mean - r[0]) <= tol && fabs(sd - r[1]) <= tol && fabs(mx - r[2]) <= tol && fabs(sq - r[3]) <= 1e-4 * r[3],
+              "full-size layer %-14s stats: mean %.6g (ref %.6g) std %.6g (%.6g) max|x| %.6g (%.6g) sumsq %.8g (%.8g), tol %.2g",
+              name, mean, r[0], sd, r[1], mx, r[2], sq, r[3], tol);
+    char ref[128];
+    snprintf(ref, sizeof ref, "synthesis.%s.first_channels", name);
+    const lis_st_entry *e = lis_st_find(&io, ref);
+    if (e) {
+        int k = (int)e->t.shape[1];
+        char nm[160];
+        snprintf(nm, sizeof nm, "full-size layer %s first %d channels", name, k);
+        lis_check_close(nm, x, e->t.data, (int64_t)k * S * S, tol, 0);
+    }
+    return LIS_OK;
+}
+
+int main(void) {
+    if (lis_test_quick()) { lis_test_skip("full-size generator (LIS_QUICK=1)"); return lis_test_finish(); }
+    char wpath[4096];
+    double t0 = lis_now();
+    if (!lis_check_ok(lis_test_convert("sgxl_imagenet256_synth/weights.manifest", "sgxl_imagenet256_synth/config.json",
+                                       "sgxl_imagenet256_synth/weights.safetensors", wpath, sizeof wpath),
+                      "convert the synth-init manifest"))
+        return lis_test_finish();
+    lis_sgxl g;
+    lis_status s = lis_sgxl_load(&g, wpath);
+    unlink(wpath); /* the mapping stays valid until unmapped */
+    if (!lis_check_ok(s, "load") || lis_test_open(&io, "sgxl_imagenet256_synth/io.safetensors") != LIS_OK) return lis_test_finish();
+    printf("     convert + load: %.1f s\n", lis_now() - t0);
+    stats = lis_st_find(&io, "layer_stats")->t.data;
+    int64_t seed = *(int64_t *)lis_st_find(&io, "seed")->t.data, cls = *(int64_t *)lis_st_find(&io, "class_idx")->t.data;
+    float psi = *(float *)lis_st_find(&io, "psi")->t.data;
+    double zd[64];
+    float z[64];
+    lis_np_randn_seed((uint32_t)seed, zd, 64);
+    lis_check(memcmp(zd, lis_st_find(&io, "z")->t.data, sizeof zd) == 0, "z from seed %lld bit-exact", (long long)seed);
+    for (int i = 0; i < 64; i++) z[i] = (float)zd[i];
+    size_t wsz = (size_t)g.num_ws * g.w_dim;
+    float *ws = malloc(sizeof(float) * wsz);
+    lis_check_ok(lis_sgxl_mapping(&g, z, &cls, 1, 1.0f, 0, ws, NULL), "mapping");
+    lis_check_close("full-size w_mapped", ws, lis_test_ref(&io, "w_mapped", NULL), (int64_t)wsz, 1e-6, 0);
+    lis_sgxl_truncate(&g, &cls, 1, psi, ws);
+    lis_check_close("full-size ws", ws, lis_test_ref(&io, "ws", NULL), (int64_t)wsz, 1e-6, 0);
+    int R = g.img_resolution, C = g.img_channels;
+    float *img = malloc(sizeof(float) * (size_t)C * R * R);
+    t0 = lis_now();
+    lis_check_ok(lis_sgxl_synthesis(&g, ws, 1, img, check_tap, NULL), "synthesis");
+    printf("     synthesis of one 256x256 image: %.1f s on %d threads\n", lis_now() - t0, lis_threads_count());
+    int64_t n;
+    const float *ir = lis_test_ref(&io, "img", &n);
+    double m = lis_max_abs(ir, n);
+    lis_check_close("full-size img", img, ir, n, 1e-4 * (m > 1 ? m : 1), 0);
+    uint8_t *u8 = malloc((size_t)n);
+    for (int c = 0; c < C; c++)
+        for (int p = 0; p < R * R; p++) {
+            float v = (img[(size_t)c * R * R + p] + 1.0f) * 127.5f;
+            v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
+            u8[(size_t)p * C + c] = (uint8_t)v;
+        }
+    lis_check_u8("full-size img_uint8", u8, lis_st_find(&io, "img_uint8")->t.data, n, 1, 16);
+    free(u8); free(img); free(ws);
+    lis_st_close(&io);
+    lis_sgxl_free(&g);
+    return lis_test_finish();
+}
