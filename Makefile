@@ -78,7 +78,7 @@ tests-bin: $(TEST_BIN)
 test: lis-run $(TEST_BIN)
 	@BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
 
-bench/lis-bench: $(BENCH_OBJ) $(BUILD)/liblis.a
+bench/lis-bench: $(BENCH_OBJ) $(BUILD)/cli/args.o $(BUILD)/liblis.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 bench: bench/lis-bench
 

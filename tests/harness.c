@@ -141,13 +141,5 @@ lis_status lis_test_convert(const char *input, const char *config, const char *s
     const char *tmp = getenv("TMPDIR");
     snprintf(out, cap, "%s/lis-test-%ld-%s.safetensors", tmp && *tmp ? tmp : "/tmp", (long)getpid(),
              strrchr(input, '/') ? strrchr(input, '/') + 1 : input);
-    lis_statedict sd;
-    const char *kind;
-    LIS_TRY(lis_convert_read(in, &o, &sd, &kind));
-    char *c = NULL;
-    lis_status s = lis_convert_config(&sd, &o, &c);
-    if (s == LIS_OK) s = lis_convert_write(&sd, c, out);
-    free(c);
-    lis_sd_free(&sd);
-    return s;
+    return lis_convert_file(in, &o, out);
 }

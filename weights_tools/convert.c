@@ -185,3 +185,15 @@ void lis_convert_list(const lis_statedict *sd, const char *config, FILE *f) {
     fprintf(f, "# %zu tensors, %zu elements; origin: %s\n", sd->n, total, sd->origin);
     fprintf(f, "# config: %s\n", config ? config : "(none)");
 }
+
+lis_status lis_convert_file(const char *in, const lis_convert_opts *o, const char *out_path) {
+    lis_statedict sd;
+    const char *kind;
+    LIS_TRY(lis_convert_read(in, o, &sd, &kind));
+    char *config = NULL;
+    lis_status s = lis_convert_config(&sd, o, &config);
+    if (s == LIS_OK) s = lis_convert_write(&sd, config, out_path);
+    free(config);
+    lis_sd_free(&sd);
+    return s;
+}

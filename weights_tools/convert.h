@@ -40,6 +40,8 @@ lis_status lis_convert_config(lis_statedict *sd, const lis_convert_opts *o, char
 lis_status lis_convert_write(const lis_statedict *sd, const char *config, const char *out_path);
 /* Prints tensors, shapes, dtypes and the configuration. */
 void lis_convert_list(const lis_statedict *sd, const char *config, FILE *f);
+/* read + config + write in one call (what `lis-run convert IN -o OUT` does). */
+lis_status lis_convert_file(const char *in, const lis_convert_opts *o, const char *out_path);
 /* The reader table (for --help). */
 const lis_convert_reader *lis_convert_readers(size_t *n);
 
