@@ -93,6 +93,21 @@ int lis_args_list(lis_args *a, const char *name, const char **out, int cap) {
     return n;
 }
 
+int lis_args_multi(lis_args *a, const char *name, const char **out, int cap) {
+    size_t nl = strlen(name);
+    int n = 0;
+    for (int i = 1; i < a->argc; i++) {
+        if (strncmp(a->argv[i], name, nl) != 0) continue;
+        const char *v = NULL;
+        if (a->argv[i][nl] == '=') v = a->argv[i] + nl + 1;
+        else if (a->argv[i][nl] == 0 && i + 1 < a->argc) { v = a->argv[i + 1]; a->used[i + 1] = 1; }
+        else if (a->argv[i][nl] != 0) continue;
+        a->used[i] = 1;
+        if (v && n < cap) out[n++] = v;
+    }
+    return n;
+}
+
 lis_status lis_args_done(lis_args *a) {
     for (int i = 1; i < a->argc; i++) {
         if (a->used[i]) continue;

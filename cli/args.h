@@ -26,6 +26,8 @@ lis_status lis_args_long(lis_args *a, const char *name, long def, long *out);
 lis_status lis_args_double(lis_args *a, const char *name, double def, double *out);
 /* Strings that appear after `name` until the next option (e.g. --png a.png b.png). */
 int lis_args_list(lis_args *a, const char *name, const char **out, int cap);
+/* Every value of a repeatable option (--set a=1 --set b=2); returns the count. */
+int lis_args_multi(lis_args *a, const char *name, const char **out, int cap);
 /* Collects positionals; errors on unknown options. Call after all getters. */
 lis_status lis_args_done(lis_args *a);
 

@@ -5,6 +5,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "kernels/to_u8.h"
 #include "nets/stylegan_xl.h"
 #include "runtime/fileio.h"
 #include "runtime/np_random.h"
@@ -85,13 +86,7 @@ static lis_status write_pngs(const char *dir, const float *img, int N, int C, in
     if (!u8) return LIS_ERR;
     lis_status s = LIS_OK;
     for (int n = 0; n < N && s == LIS_OK; n++) {
-        const float *x = img + (size_t)n * C * R * R;
-        for (int c = 0; c < C; c++)
-            for (int p = 0; p < R * R; p++) {
-                float v = (x[(size_t)c * R * R + p] + 1.0f) * 127.5f;
-                v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
-                u8[(size_t)p * C + c] = (uint8_t)v; /* truncation toward zero, as torch's .to(uint8) */
-            }
+        lis_to_u8_ref(img + (size_t)n * C * R * R, 1, C, R, R, u8);
         char name[64];
         snprintf(name, sizeof name, "%06d.png", n);
         char *path = lis_path_join(dir, name);

@@ -13,6 +13,7 @@ void lis_progress_init(lis_progress *p, const char *label, const char *unit, int
     snprintf(p->label, sizeof p->label, "%s", label);
     p->unit = unit;
     p->total = total;
+    p->last_done = -1;
     p->t0 = p->last = lis_now();
     p->tty = isatty(2);
     const char *q = getenv("LIS_QUIET");
@@ -33,10 +34,11 @@ void lis_progress_update(lis_progress *p, int64_t done) {
     double now = lis_now();
     if (now - p->last < (p->tty ? 0.2 : 10.0)) return;
     p->last = now;
+    p->last_done = done;
     print_line(p, done, 0);
 }
 
 void lis_progress_done(lis_progress *p, int64_t done) {
-    if (p->quiet) return;
+    if (p->quiet || (done == p->last_done && !p->tty)) return; /* already printed */
     print_line(p, done, 1);
 }

@@ -10,7 +10,7 @@
 typedef struct {
     char label[64];
     const char *unit;
-    int64_t total;
+    int64_t total, last_done;
     double t0, last;
     int tty, quiet;
 } lis_progress;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kernels/to_u8.h"
 #include "nets/stylegan_xl.h"
 #include "runtime/np_random.h"
 #include "runtime/threads.h"
@@ -85,12 +86,7 @@ int main(void) {
     double m = lis_max_abs(ir, n);
     lis_check_close("full-size img", img, ir, n, 1e-4 * (m > 1 ? m : 1), 0);
     uint8_t *u8 = malloc((size_t)n);
-    for (int c = 0; c < C; c++)
-        for (int p = 0; p < R * R; p++) {
-            float v = (img[(size_t)c * R * R + p] + 1.0f) * 127.5f;
-            v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
-            u8[(size_t)p * C + c] = (uint8_t)v;
-        }
+    lis_to_u8_ref(img, 1, C, R, R, u8);
     lis_check_u8("full-size img_uint8", u8, lis_st_find(&io, "img_uint8")->t.data, n, 1, 16);
     free(u8); free(img); free(ws);
     lis_st_close(&io);

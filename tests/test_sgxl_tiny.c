@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kernels/to_u8.h"
 #include "nets/stylegan_xl.h"
 #include "runtime/np_random.h"
 #include "tests/harness.h"
@@ -30,15 +31,6 @@ static lis_status check_tap(void *ctx, int index, const char *name, const float 
     snprintf(nm, sizeof nm, "sgxl_tiny layer %s (c=%d,s=%d)", name, C, S);
     lis_check_close(nm, x, r, n, 1e-4 * lis_max_abs(r, n), 0);
     return LIS_OK;
-}
-
-static void to_u8(const float *img, int C, int R, uint8_t *u8) {
-    for (int c = 0; c < C; c++)
-        for (int p = 0; p < R * R; p++) {
-            float v = (img[(size_t)c * R * R + p] + 1.0f) * 127.5f;
-            v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
-            u8[(size_t)p * C + c] = (uint8_t)v;
-        }
 }
 
 static void test_mapping_ops(lis_sgxl *g) {
@@ -111,7 +103,7 @@ int main(void) {
         lis_check_close(nm, img, lis_test_ref(&io, n, NULL), (int64_t)C * R * R, 1e-5, 0);
         snprintf(n, sizeof n, "s%d.img_uint8", k);
         snprintf(nm, sizeof nm, "s%d img_uint8", k);
-        to_u8(img, C, R, u8);
+        lis_to_u8_ref(img, 1, C, R, R, u8);
         lis_check_u8(nm, u8, lis_st_find(&io, n)->t.data, (int64_t)C * R * R, 1, 8);
     }
     free(ws); free(img); free(u8);
