@@ -64,19 +64,18 @@ static lis_status run(const char *cfg_path, const char *out, int shard_k, int sh
     }
     if (s == LIS_OK)
         lis_pipe_log(&p, "run %s -> %s%s", cfg_path, p.dir, shard_n > 1 ? " (sharded)" : "");
-    lis_status (*const fn[ST_COUNT])(lis_pipe *) = {lis_stage_sample, lis_stage_pairs, lis_stage_link, lis_stage_tune,
-                                                    lis_stage_report};
     for (int st = 0; st < ST_COUNT && s == LIS_OK; st++) {
-        if (!p.c.stages[st] || (merge_only && st < ST_TUNE)) continue;
+        const lis_pipe_stage *sd = &lis_pipe_stages[st];
+        if (!p.stage_on[st] || (merge_only && st < ST_TUNE)) continue;
         lis_status e;
-        if (lis_pipe_stage_done(&p, st, &e)) { lis_pipe_log(&p, "%s: done earlier, skipped", lis_stage_names[st]); continue; }
+        if (lis_pipe_stage_done(&p, st, &e)) { lis_pipe_log(&p, "%s: done earlier, skipped", sd->name); continue; }
         if ((s = e)) break;
-        if (st == ST_REPORT && p.tune_incomplete) { lis_pipe_log(&p, "report: waits for the missing tuning chunks"); break; }
+        if (st > ST_TUNE && p.tune_incomplete) { lis_pipe_log(&p, "%s: waits for the missing tuning chunks", sd->name); break; }
         double t0 = lis_now();
-        if ((s = fn[st](&p))) { lis_err_prefix("stage %s", lis_stage_names[st]); break; }
+        if ((s = sd->run(&p))) { lis_err_prefix("stage %s", sd->name); break; }
         if (st == ST_TUNE && p.tune_incomplete) continue;
         s = lis_pipe_mark_done(&p, st);
-        lis_pipe_log(&p, "%s: finished in %.1f s", lis_stage_names[st], lis_now() - t0);
+        lis_pipe_log(&p, "%s: finished in %.1f s", sd->name, lis_now() - t0);
     }
     if (s != LIS_OK && p.log) fprintf(p.log, "error: %s\n", lis_err_msg());
     lis_pipe_free(&p);

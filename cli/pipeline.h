@@ -19,12 +19,35 @@
 #include "nets/render.h"
 #include "runtime/cfg.h"
 
-enum { ST_SAMPLE, ST_PAIRS, ST_LINK, ST_TUNE, ST_REPORT, ST_COUNT };
+/* Stages in run order. A stage's configuration also feeds the digests of every later
+ * stage, so changing it invalidates what was computed after it. */
+enum {
+    ST_SAMPLE, ST_PAIRS, ST_LINK, ST_FEASIBILITY, ST_TUNE, ST_SEGMENT, ST_QUANTIFY, ST_MATCH,
+    ST_COUNTERFACTUAL, ST_REPORT, ST_COUNT
+};
+
+struct lis_pipe;
+struct lis_sbuf;
+
+/* One row of the stage table (cli/pipeline_stages.c). Stages other than the core ones live
+ * in their own cli/pipeline_<name>.c and keep their options in p->stage_data[id]. */
+typedef struct {
+    const char *name;
+    /* reads the stage's section(s), notes digests (lis_pipe_note), may set *enabled = 0
+     * when the stage has nothing to do (optional) */
+    lis_status (*read_config)(struct lis_pipe *p, int *enabled);
+    lis_status (*run)(struct lis_pipe *p);
+    /* appends the stage's section of report/index.html (optional) */
+    lis_status (*report)(struct lis_pipe *p, lis_sbuf *html);
+    void (*free_data)(void *data); /* frees p->stage_data[id] (optional) */
+} lis_pipe_stage;
+
+extern const lis_pipe_stage lis_pipe_stages[ST_COUNT];
 
 typedef struct {
     /* [run] */
     const char *out;
-    int batch, threads, stages[ST_COUNT];
+    int batch, threads;
     const char *device;
     /* [models] */
     char *generator, *classifier;   /* resolved against the config's directory */
@@ -51,7 +74,7 @@ typedef struct {
     int report_units;
 } lis_pipe_cfg;
 
-typedef struct {
+typedef struct lis_pipe {
     lis_pipe_cfg c;
     lis_cfg *cfg;
     const char *cfg_path;
@@ -65,12 +88,17 @@ typedef struct {
     int render_ready;
     uint64_t digest[ST_COUNT];      /* configuration digest per stage */
     int tune_incomplete;            /* tune: chunks of other shards still missing */
+    int stage_on[ST_COUNT];         /* [run] stages and each stage's own switch */
+    void *stage_data[ST_COUNT];     /* per-stage options and state, owned by the stage */
 } lis_pipe;
 
 /* Reads every key (unknown keys are errors naming FILE:LINE). */
 lis_status lis_pipe_read_config(lis_pipe *p, const char *out_override);
 /* Loads the generator and classifier (once) and prepares rendering. */
 lis_status lis_pipe_models(lis_pipe *p);
+
+/* Adds a configuration value to the digest of `stage` and of every later stage. */
+void lis_pipe_note(lis_pipe *p, int stage, const char *key, const char *fmt, ...) LIS_PRINTF(4, 5);
 
 /* Run directory helpers */
 char *lis_pipe_path(const lis_pipe *p, const char *rel);       /* malloc'ed dir/rel */
@@ -84,7 +112,7 @@ lis_status lis_pipe_load(lis_pipe *p, const char *rel, lis_tensor *t);
 /* Writes a text file atomically under the run directory. */
 lis_status lis_pipe_write_text(lis_pipe *p, const char *rel, const char *text, size_t len);
 
-/* Stages */
+/* Core stages */
 lis_status lis_stage_sample(lis_pipe *p);
 lis_status lis_stage_pairs(lis_pipe *p);
 lis_status lis_stage_link(lis_pipe *p);
@@ -93,6 +121,5 @@ lis_status lis_stage_report(lis_pipe *p);
 
 void lis_pipe_free(lis_pipe *p);
 
-extern const char *const lis_stage_names[ST_COUNT];
 
 #endif

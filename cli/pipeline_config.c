@@ -11,8 +11,6 @@
 #include "runtime/npy.h"
 #include "runtime/threads.h"
 
-const char *const lis_stage_names[ST_COUNT] = {"sample", "pairs", "link", "tune", "report"};
-
 /* The original's named class subsets (spec/pipeline.md 1.1), in loop order. */
 static const struct { const char *name; int n; long cls[8]; } class_sets[] = {
     {"dogs", 5, {232, 254, 151, 197, 178}},
@@ -29,8 +27,7 @@ static uint64_t hash_str(uint64_t h, const char *s) {
     return h;
 }
 
-static void note(lis_pipe *p, int first_stage, const char *key, const char *fmt, ...) LIS_PRINTF(4, 5);
-static void note(lis_pipe *p, int first_stage, const char *key, const char *fmt, ...) {
+void lis_pipe_note(lis_pipe *p, int first_stage, const char *key, const char *fmt, ...) {
     char v[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -139,8 +136,8 @@ lis_status lis_pipe_read_config(lis_pipe *p, const char *out_override) {
     if (!*gen || !*cls) return lis_err_usage("%s: [models] generator and classifier are required (lis weight files)", p->cfg_path);
     c->generator = resolve(p->cfg_path, gen);
     c->classifier = resolve(p->cfg_path, cls);
-    note(p, ST_SAMPLE, "models.generator", "%s", gen);
-    note(p, ST_PAIRS, "models.classifier", "%s", cls);
+    lis_pipe_note(p, ST_SAMPLE, "models.generator", "%s", gen);
+    lis_pipe_note(p, ST_PAIRS, "models.classifier", "%s", cls);
     int c_dim, feat_dim;
     TRY(peek_models(p, &c_dim, &feat_dim));
     /* [run] */
@@ -162,25 +159,29 @@ lis_status lis_pipe_read_config(lis_pipe *p, const char *out_override) {
     if (prec != 0) return lis_err_usage("%s: [run] precision = %s needs the CUDA backend; the CPU computes in fp32", p->cfg_path, precs[prec]);
     const char *stages;
     TRY(lis_cfg_get_str(cfg, "run", "stages", "all", &stages));
-    if (!strcmp(stages, "all")) for (int i = 0; i < ST_COUNT; i++) c->stages[i] = 1;
+    if (!strcmp(stages, "all")) for (int i = 0; i < ST_COUNT; i++) p->stage_on[i] = lis_pipe_stages[i].run != NULL;
     else {
         char *dup = strdup(stages), *save = NULL;
         for (char *t = strtok_r(dup, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
             int k = 0;
-            while (k < ST_COUNT && strcmp(t, lis_stage_names[k])) k++;
-            if (k == ST_COUNT) { free(dup); return lis_err_usage("%s: [run] stages: unknown stage '%s' (sample, pairs, link, tune, report)", p->cfg_path, t); }
-            c->stages[k] = 1;
+            while (k < ST_COUNT && strcmp(t, lis_pipe_stages[k].name)) k++;
+            if (k == ST_COUNT || !lis_pipe_stages[k].run) {
+                lis_status e = lis_err_usage("%s: [run] stages: '%s' is not a stage of this build", p->cfg_path, t);
+                free(dup);
+                return e;
+            }
+            p->stage_on[k] = 1;
         }
         free(dup);
     }
     /* [sample] */
     TRY(lis_cfg_get_str(cfg, "sample", "classes", "all", &s));
     TRY(parse_classes(p, s, c_dim));
-    note(p, ST_SAMPLE, "sample.classes", "%s", s);
+    lis_pipe_note(p, ST_SAMPLE, "sample.classes", "%s", s);
     TRY(lis_cfg_get_int(cfg, "sample", "samples_per_class", 100, 1, 10000000, &v)); c->samples_per_class = (int)v;
     TRY(lis_cfg_get_int(cfg, "sample", "seed", 0, 0, 4294967295L, &c->seed));
     TRY(lis_cfg_get_double(cfg, "sample", "psi", 0.7, -10, 10, &c->psi));
-    note(p, ST_SAMPLE, "sample", "%d %ld %.17g", c->samples_per_class, c->seed, c->psi);
+    lis_pipe_note(p, ST_SAMPLE, "sample", "%d %ld %.17g", c->samples_per_class, c->seed, c->psi);
     /* [pairs] */
     static const char *const keeps[] = {"correct", "all"};
     int keep;
@@ -188,7 +189,7 @@ lis_status lis_pipe_read_config(lis_pipe *p, const char *out_override) {
     TRY(lis_cfg_get_bool(cfg, "pairs", "faithful", 0, &c->faithful));
     TRY(lis_cfg_get_int(cfg, "pairs", "max_draws_per_class", 0, 0, 2000000000L, &c->max_draws));
     if (c->max_draws == 0) c->max_draws = 100L * c->samples_per_class;
-    note(p, ST_PAIRS, "pairs", "%d %d %ld", c->keep_all, c->faithful, c->max_draws);
+    lis_pipe_note(p, ST_PAIRS, "pairs", "%d %d %ld", c->keep_all, c->faithful, c->max_draws);
     /* [link] */
     static const char *const models[] = {"ols", "ridge", "enet"};
     int m;
@@ -201,7 +202,7 @@ lis_status lis_pipe_read_config(lis_pipe *p, const char *out_override) {
     TRY(lis_cfg_get_double(cfg, "link", "tol", c->link.tol, 0, 1, &c->link.tol));
     TRY(lis_cfg_get_double(cfg, "link", "holdout", 0.2, 0, 0.9, &c->holdout));
     TRY(lis_cfg_get_int(cfg, "link", "cycle_samples", 64, 0, 1000000, &v)); c->cycle_samples = (int)v;
-    note(p, ST_LINK, "link", "%d %.17g %.17g %.17g %d %.17g %.17g %d", m, c->link.alpha, c->link.l1_ratio, c->link.rcond,
+    lis_pipe_note(p, ST_LINK, "link", "%d %.17g %.17g %.17g %d %.17g %.17g %d", m, c->link.alpha, c->link.l1_ratio, c->link.rcond,
          c->link.max_iter, c->link.tol, c->holdout, c->cycle_samples);
     /* [tune] */
     TRY(lis_cfg_get_int_list(cfg, "tune", "units", "all", 0, feat_dim - 1, &c->units, &c->n_units));
@@ -214,12 +215,19 @@ lis_status lis_pipe_read_config(lis_pipe *p, const char *out_override) {
     TRY(lis_cfg_get_int(cfg, "tune", "chunk", 32, 1, 100000, &v)); c->chunk = (int)v;
     lis_sbuf ub = {0};
     for (size_t i = 0; i < c->n_units; i++) lis_sbuf_printf(&ub, "%ld,", c->units[i]);
-    note(p, ST_TUNE, "tune.units", "%s", ub.s ? ub.s : "");
+    lis_pipe_note(p, ST_TUNE, "tune.units", "%s", ub.s ? ub.s : "");
     lis_sbuf_free(&ub);
-    note(p, ST_TUNE, "tune", "%d %ld %.17g %d %d %d", c->tune_spc, c->tune_seed, c->tune_psi, c->n_steps, c->tune_classify, c->chunk);
+    lis_pipe_note(p, ST_TUNE, "tune", "%d %ld %.17g %d %d %d", c->tune_spc, c->tune_seed, c->tune_psi, c->n_steps, c->tune_classify, c->chunk);
     /* [report] */
     TRY(lis_cfg_get_int(cfg, "report", "units_shown", 48, 0, 1000000, &v)); c->report_units = (int)v;
-    note(p, ST_REPORT, "report", "%d", c->report_units);
+    lis_pipe_note(p, ST_REPORT, "report", "%d", c->report_units);
+    /* the optional stages' own sections */
+    for (int st = 0; st < ST_COUNT; st++) {
+        if (!lis_pipe_stages[st].read_config) continue;
+        int enabled = 1;
+        TRY(lis_pipe_stages[st].read_config(p, &enabled));
+        if (!enabled) p->stage_on[st] = 0;
+    }
     TRY(lis_cfg_check_unused(cfg));
     if (c->threads) lis_threads_set(c->threads);
     return LIS_OK;
@@ -252,7 +260,7 @@ lis_status lis_pipe_mkdir(const lis_pipe *p, const char *rel) {
 
 int lis_pipe_stage_done(lis_pipe *p, int stage, lis_status *err) {
     char rel[64], *text = NULL;
-    snprintf(rel, sizeof rel, "stages/%s.done", lis_stage_names[stage]);
+    snprintf(rel, sizeof rel, "stages/%s.done", lis_pipe_stages[stage].name);
     char *path = lis_pipe_path(p, rel);
     *err = LIS_OK;
     if (!path || !lis_file_exists(path)) { free(path); return 0; }
@@ -262,7 +270,7 @@ int lis_pipe_stage_done(lis_pipe *p, int stage, lis_status *err) {
     free(text);
     if (d != p->digest[stage]) {
         *err = lis_err_usage("%s: stage '%s' was finished with a different configuration; use a new --out directory "
-                             "(or delete %s to redo it)", p->dir, lis_stage_names[stage], path);
+                             "(or delete %s to redo it)", p->dir, lis_pipe_stages[stage].name, path);
         free(path);
         return 0;
     }
@@ -272,7 +280,7 @@ int lis_pipe_stage_done(lis_pipe *p, int stage, lis_status *err) {
 
 lis_status lis_pipe_mark_done(lis_pipe *p, int stage) {
     char rel[64], text[64];
-    snprintf(rel, sizeof rel, "stages/%s.done", lis_stage_names[stage]);
+    snprintf(rel, sizeof rel, "stages/%s.done", lis_pipe_stages[stage].name);
     int n = snprintf(text, sizeof text, "%016llx\n", (unsigned long long)p->digest[stage]);
     return lis_pipe_write_text(p, rel, text, (size_t)n);
 }
@@ -319,6 +327,8 @@ lis_status lis_pipe_write_text(lis_pipe *p, const char *rel, const char *text, s
 }
 
 void lis_pipe_free(lis_pipe *p) {
+    for (int st = 0; st < ST_COUNT; st++)
+        if (p->stage_data[st] && lis_pipe_stages[st].free_data) lis_pipe_stages[st].free_data(p->stage_data[st]);
     if (p->render_ready) lis_render_free(&p->render);
     if (p->g_loaded) lis_sgxl_free(&p->g);
     if (p->cls_loaded) lis_resnet_free(&p->cls);

@@ -242,6 +242,14 @@ lis_status lis_stage_report(lis_pipe *p) {
     } else lis_sbuf_printf(&b, "<p>(tuning results not available)</p>\n");
     csv_free(&t);
 
+    /* sections of the optional stages that ran */
+    for (int st = 0; st < ST_COUNT; st++) {
+        if (!lis_pipe_stages[st].report || !p->stage_on[st]) continue;
+        lis_status e;
+        if (!lis_pipe_stage_done(p, st, &e)) continue;
+        lis_status rs = lis_pipe_stages[st].report(p, &b);
+        if (rs != LIS_OK) { lis_sbuf_free(&b); return rs; }
+    }
     lis_sbuf_printf(&b, "<h2>Configuration</h2>\n<pre>");
     lis_sbuf cb = {0};
     lis_cfg_write(p->cfg, &cb);
