@@ -26,5 +26,8 @@ void lis_bench_env(void);
 int lis_bench_ops(int argc, char **argv);
 int lis_bench_generator(int argc, char **argv);
 int lis_bench_resnet(int argc, char **argv);
+int lis_bench_cuda(int argc, char **argv);
+int lis_bench_pump(int argc, char **argv);
+int lis_bench_seg(int argc, char **argv);
 
 #endif

@@ -5,6 +5,9 @@
 #include "bench/bench.h"
 
 #pragma weak lis_bench_resnet
+#pragma weak lis_bench_cuda
+#pragma weak lis_bench_pump
+#pragma weak lis_bench_seg
 
 int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -13,15 +16,21 @@ int main(int argc, char **argv) {
                "  ops        kernel microbenchmarks: every op's fast CPU path against its reference\n"
                "  generator  StyleGAN-XL images/s, per-layer time and GFLOP/s\n"
                "  resnet     classifier images/s and GFLOP/s\n"
+               "  cuda       CUDA kernels against cuBLAS/cuDNN, generate/classify images/s per precision\n"
+               "  pump       PUMP matching pairs/s, correlation and pooling kernels\n"
+               "  seg        segmentation head inference and training throughput\n"
                "environment: LIS_THREADS=N\n");
         return argc < 2 ? 2 : 0;
     }
     lis_bench_env();
     if (!strcmp(argv[1], "ops")) return lis_bench_ops(argc - 1, argv + 1);
     if (!strcmp(argv[1], "generator")) return lis_bench_generator(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "resnet")) {
-        if (!lis_bench_resnet) { fprintf(stderr, "lis-bench: the resnet suite is not in this build\n"); return 1; }
-        return lis_bench_resnet(argc - 1, argv + 1);
+    static const struct { const char *name; int (*fn)(int, char **); } optional[] = {
+        {"resnet", lis_bench_resnet}, {"cuda", lis_bench_cuda}, {"pump", lis_bench_pump}, {"seg", lis_bench_seg}};
+    for (size_t i = 0; i < sizeof optional / sizeof *optional; i++) {
+        if (strcmp(argv[1], optional[i].name) != 0) continue;
+        if (!optional[i].fn) { fprintf(stderr, "lis-bench: the %s suite is not in this build\n", argv[1]); return 1; }
+        return optional[i].fn(argc - 1, argv + 1);
     }
     fprintf(stderr, "lis-bench: unknown suite '%s'\n", argv[1]);
     return 2;

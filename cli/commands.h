@@ -16,6 +16,11 @@ int lis_cmd_fit_link(int argc, char **argv);
 int lis_cmd_apply_link(int argc, char **argv);
 int lis_cmd_pipeline(int argc, char **argv);
 int lis_cmd_merge(int argc, char **argv);
+int lis_cmd_toyworld(int argc, char **argv);
+int lis_cmd_segment(int argc, char **argv);
+int lis_cmd_match(int argc, char **argv);
+int lis_cmd_counterfactual(int argc, char **argv);
+int lis_cmd_feasibility(int argc, char **argv);
 
 /* Turns a status into the exit code and prints "lis-run <cmd>: error: <msg>". */
 int lis_cli_fail(const char *cmd, int status);

@@ -19,6 +19,11 @@
 #pragma weak lis_cmd_apply_link
 #pragma weak lis_cmd_pipeline
 #pragma weak lis_cmd_merge
+#pragma weak lis_cmd_toyworld
+#pragma weak lis_cmd_segment
+#pragma weak lis_cmd_match
+#pragma weak lis_cmd_counterfactual
+#pragma weak lis_cmd_feasibility
 
 static const struct {
     const char *name;
@@ -33,6 +38,11 @@ static const struct {
     {"apply-link", lis_cmd_apply_link, "apply a linking network to r"},
     {"pipeline", lis_cmd_pipeline, "run a pipeline config (same as `lis-run CONFIG.cfg`)"},
     {"merge", lis_cmd_merge, "merge the outputs of sharded pipeline runs"},
+    {"toyworld", lis_cmd_toyworld, "render toy-world scenes with exact part masks and parameters"},
+    {"segment", lis_cmd_segment, "train or apply a FewShotCNN segmentation head on generator features"},
+    {"match", lis_cmd_match, "PUMP dense matching of two images: affine alignment and motion field"},
+    {"counterfactual", lis_cmd_counterfactual, "shift r until the generated image is classified as a target class"},
+    {"feasibility", lis_cmd_feasibility, "k-means / ARI and similarity-matrix agreement of the W and R spaces"},
 };
 #define NCMD (sizeof commands / sizeof *commands)
 
