@@ -50,10 +50,12 @@ else
   $(info lis: CUDA   no (nvcc not found, CUDA=0, or no .cu sources): CPU-only build)
 endif
 
-.PHONY: all test bench asan clean cuda-check fuzz
-all: lis-run
+LIS_RUN ?= lis-run
 
-lis-run: $(CLI_OBJ) $(BUILD)/liblis.a
+.PHONY: all test bench asan clean cuda-check fuzz
+all: $(LIS_RUN)
+
+$(LIS_RUN): $(CLI_OBJ) $(BUILD)/liblis.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/liblis.a $(LDLIBS)
 
 $(BUILD)/liblis.a: $(LIB_OBJ) $(CU_OBJ)
@@ -75,8 +77,8 @@ tests-bin: $(TEST_BIN)
 
 # The README's test command. Every test binary runs under a time limit; the
 # runner prints one PASS/FAIL/SKIP line each and a closing "N passed, N failed".
-test: lis-run $(TEST_BIN)
-	@BUILD=$(BUILD) sh tests/run_all.sh $(TEST_BIN)
+test: $(LIS_RUN) $(TEST_BIN)
+	@BUILD=$(BUILD) LIS_RUN=./$(LIS_RUN) sh tests/run_all.sh $(TEST_BIN)
 
 bench/lis-bench: $(BENCH_OBJ) $(BUILD)/cli/args.o $(BUILD)/liblis.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

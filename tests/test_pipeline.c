@@ -22,6 +22,7 @@
 #include "tests/harness.h"
 
 static char tmp[512];
+static const char *lisrun = "./lis-run"; /* LIS_RUN overrides (the sanitizer build has its own) */
 static const char *base_set = "--set sample.samples_per_class=12 --set tune.units=0-23 --set tune.chunk=4 "
                               "--set run.batch=8 --set report.units_shown=6";
 
@@ -77,7 +78,7 @@ static int same_tree(const char *a, const char *b, const char *what) {
 }
 
 static void test_full_run(void) {
-    int rc = sh("./lis-run cli/demo/demo.cfg --out %s/a %s > %s/a.log 2>&1", tmp, base_set, tmp);
+    int rc = sh("%s cli/demo/demo.cfg --out %s/a %s > %s/a.log 2>&1", lisrun, tmp, base_set, tmp);
     lis_check(rc == 0, "pipeline on the demo config exits 0 (rc %d; log %s/a.log)", rc, tmp);
     const char *must[] = {"sample/w.npy", "pairs/w.npy", "pairs/r.npy", "pairs/logits.npy", "pairs/classes.npy",
                           "pairs/acceptance.csv", "link/link.safetensors", "link/link_report.csv", "link/cycle_examples.png",
@@ -90,11 +91,11 @@ static void test_full_run(void) {
         lis_check(lis_file_exists(p), "run directory has %s", must[i]);
     }
     /* a rerun does nothing and changes nothing */
-    rc = sh("./lis-run cli/demo/demo.cfg --out %s/a %s > %s/a2.log 2>&1 && grep -q 'done earlier, skipped' %s/a2.log", tmp,
+    rc = sh("%s cli/demo/demo.cfg --out %s/a %s > %s/a2.log 2>&1 && grep -q 'done earlier, skipped' %s/a2.log", lisrun, tmp,
             base_set, tmp, tmp);
     lis_check(rc == 0, "a finished run is not redone");
     /* another configuration in the same directory is refused */
-    rc = sh("./lis-run cli/demo/demo.cfg --out %s/a %s --set sample.seed=5 > %s/a3.log 2>&1", tmp, base_set, tmp);
+    rc = sh("%s cli/demo/demo.cfg --out %s/a %s --set sample.seed=5 > %s/a3.log 2>&1", lisrun, tmp, base_set, tmp);
     lis_check(rc == 2 && sh("grep -q 'different configuration' %s/a3.log", tmp) == 0,
               "a changed configuration in a finished run directory is refused (rc %d)", rc);
 }
@@ -110,7 +111,7 @@ static void test_kill_resume(void) {
             int fd = open("/dev/null", 1);
             dup2(fd, 1);
             dup2(fd, 2);
-            execl("./lis-run", "./lis-run", "cli/demo/demo.cfg", "--out", out, "--set", "sample.samples_per_class=12", "--set",
+            execl(lisrun, lisrun, "cli/demo/demo.cfg", "--out", out, "--set", "sample.samples_per_class=12", "--set",
                   "tune.units=0-23", "--set", "tune.chunk=4", "--set", "run.batch=8", "--set", "report.units_shown=6", (char *)NULL);
             _exit(127);
         }
@@ -119,7 +120,7 @@ static void test_kill_resume(void) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
     }
-    int rc = sh("./lis-run cli/demo/demo.cfg --out %s/b %s > %s/b.log 2>&1", tmp, base_set, tmp);
+    int rc = sh("%s cli/demo/demo.cfg --out %s/b %s > %s/b.log 2>&1", lisrun, tmp, base_set, tmp);
     lis_check(rc == 0, "resumed run finishes (rc %d)", rc);
     char a[600], b[600];
     snprintf(a, sizeof a, "%s/a", tmp);
@@ -128,10 +129,10 @@ static void test_kill_resume(void) {
 }
 
 static void test_shards(void) {
-    int r0 = sh("./lis-run cli/demo/demo.cfg --out %s/s0 %s --shard 0/2 > %s/s0.log 2>&1", tmp, base_set, tmp);
-    int r1 = sh("./lis-run cli/demo/demo.cfg --out %s/s1 %s --shard 1/2 > %s/s1.log 2>&1", tmp, base_set, tmp);
+    int r0 = sh("%s cli/demo/demo.cfg --out %s/s0 %s --shard 0/2 > %s/s0.log 2>&1", lisrun, tmp, base_set, tmp);
+    int r1 = sh("%s cli/demo/demo.cfg --out %s/s1 %s --shard 1/2 > %s/s1.log 2>&1", lisrun, tmp, base_set, tmp);
     lis_check(r0 == 0 && r1 == 0, "two shards run (rc %d, %d)", r0, r1);
-    int rm = sh("./lis-run merge cli/demo/demo.cfg --out %s/s0 %s/s1 %s > %s/m.log 2>&1", tmp, tmp, base_set, tmp);
+    int rm = sh("%s merge cli/demo/demo.cfg --out %s/s0 %s/s1 %s > %s/m.log 2>&1", lisrun, tmp, tmp, base_set, tmp);
     lis_check(rm == 0, "merge (rc %d)", rm);
     char a[600], b[600];
     snprintf(a, sizeof a, "%s/a", tmp);
@@ -146,13 +147,14 @@ static void bad_config(const char *name, const char *text, const char *expect) {
     fprintf(f, "[models]\ngenerator = %s/cli/demo/generator.safetensors\nclassifier = %s/cli/demo/classifier.safetensors\n%s",
             getcwd((char[1024]){0}, 1024), getcwd((char[1024]){0}, 1024), text);
     fclose(f);
-    int rc = sh("./lis-run %s --out %s/bad > %s/%s.log 2>&1", path, tmp, tmp, name);
+    int rc = sh("%s %s --out %s/bad > %s/%s.log 2>&1", lisrun, path, tmp, tmp, name);
     int found = sh("grep -q -- \"%s\" %s/%s.log", expect, tmp, name) == 0;
     lis_check(rc == 2 && found, "bad config '%s' rejected with exit 2 and a message containing \"%s\" (rc %d)", name, expect, rc);
 }
 
 int main(void) {
-    if (!lis_file_exists("./lis-run")) { lis_test_skip("./lis-run not built"); return lis_test_finish(); }
+    if (getenv("LIS_RUN") && *getenv("LIS_RUN")) lisrun = getenv("LIS_RUN");
+    if (!lis_file_exists(lisrun)) { lis_test_skip("lis-run not built"); return lis_test_finish(); }
     snprintf(tmp, sizeof tmp, "%s/lis-test-pipeline-%ld", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
     lis_mkdirs(tmp);
     test_full_run();
