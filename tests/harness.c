@@ -114,6 +114,17 @@ const float *lis_test_ref(const lis_safetensors *st, const char *name, int64_t *
     return e->t.data;
 }
 
+int64_t lis_test_ref_i64(const lis_safetensors *st, const char *name, int64_t i) {
+    const lis_st_entry *e = lis_st_find(st, name);
+    if (!e || e->t.dtype != LIS_DTYPE_I64 || i >= lis_tensor_numel(&e->t)) {
+        lis_check(0, "reference tensor '%s' present and I64", name);
+        return -1;
+    }
+    int64_t v;
+    memcpy(&v, (const char *)e->t.data + 8 * i, 8);
+    return v;
+}
+
 double lis_max_abs(const float *x, int64_t n) {
     double m = 0;
     for (int64_t i = 0; i < n; i++) if (fabs(x[i]) > m) m = fabs(x[i]);

@@ -32,6 +32,9 @@ const char *lis_test_data(const char *name);
 lis_status lis_test_open(lis_safetensors *st, const char *name);
 /* Fetches an F32 tensor from a reference file (any shape); NULL + failed check if absent. */
 const float *lis_test_ref(const lis_safetensors *st, const char *name, int64_t *numel);
+/* Element i of an integer (I64) reference tensor; reference files do not align their data,
+ * so this copies instead of dereferencing. Fails the check and returns -1 when absent. */
+int64_t lis_test_ref_i64(const lis_safetensors *st, const char *name, int64_t i);
 /* Max |x| over n floats. */
 double lis_max_abs(const float *x, int64_t n);
 int lis_test_quick(void); /* LIS_QUICK=1: skip the slowest cases (sanitizer runs) */

@@ -63,8 +63,9 @@ int main(void) {
     if (!lis_check_ok(s, "load") || lis_test_open(&io, "sgxl_imagenet256_synth/io.safetensors") != LIS_OK) return lis_test_finish();
     printf("     convert + load: %.1f s\n", lis_now() - t0);
     stats = lis_st_find(&io, "layer_stats")->t.data;
-    int64_t seed = *(int64_t *)lis_st_find(&io, "seed")->t.data, cls = *(int64_t *)lis_st_find(&io, "class_idx")->t.data;
-    float psi = *(float *)lis_st_find(&io, "psi")->t.data;
+    int64_t seed = lis_test_ref_i64(&io, "seed", 0), cls = lis_test_ref_i64(&io, "class_idx", 0);
+    float psi;
+    memcpy(&psi, lis_st_find(&io, "psi")->t.data, sizeof psi);
     double zd[64];
     float z[64];
     lis_np_randn_seed((uint32_t)seed, zd, 64);

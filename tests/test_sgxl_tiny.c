@@ -36,7 +36,7 @@ static lis_status check_tap(void *ctx, int index, const char *name, const float 
 static void test_mapping_ops(lis_sgxl *g) {
     lis_safetensors ops;
     if (lis_test_open(&ops, "sgxl_ops/io.safetensors") != LIS_OK) return;
-    const lis_st_entry *ez = lis_st_find(&ops, "mapping.z"), *ec = lis_st_find(&ops, "mapping.class_idx");
+    const lis_st_entry *ez = lis_st_find(&ops, "mapping.z");
     int B = (int)ez->t.shape[0];
     float *ws = malloc(sizeof(float) * (size_t)B * g->num_ws * g->w_dim);
     float *acts[4];
@@ -47,11 +47,13 @@ static void test_mapping_ops(lis_sgxl *g) {
         acts[i] = malloc(sizeof(float) * (size_t)na[i]);
     }
     int64_t n;
-    lis_check_ok(lis_sgxl_mapping(g, ez->t.data, ec->t.data, B, 1.0f, 0, ws, acts), "mapping");
+    int64_t cls[16];
+    for (int b = 0; b < B && b < 16; b++) cls[b] = lis_test_ref_i64(&ops, "mapping.class_idx", b);
+    lis_check_ok(lis_sgxl_mapping(g, ez->t.data, cls, B, 1.0f, 0, ws, acts), "mapping");
     for (int i = 0; i < 4; i++) lis_check_close(an[i], acts[i], lis_test_ref(&ops, an[i], NULL), na[i], 1e-5, 0);
     const float *y1 = lis_test_ref(&ops, "mapping.y_psi1", &n);
     lis_check_close("mapping(psi=1)", ws, y1, n, 1e-5, 0);
-    lis_check_ok(lis_sgxl_mapping(g, ez->t.data, ec->t.data, B, 0.5f, 8, ws, NULL), "mapping psi 0.5");
+    lis_check_ok(lis_sgxl_mapping(g, ez->t.data, cls, B, 0.5f, 8, ws, NULL), "mapping psi 0.5");
     const float *y2 = lis_test_ref(&ops, "mapping.y_psi05_cut8", &n);
     lis_check_close("mapping(psi=0.5,cutoff=8)", ws, y2, n, 1e-5, 0);
     for (int i = 0; i < 4; i++) free(acts[i]);
@@ -77,9 +79,9 @@ int main(void) {
     for (int k = 0; k < 3; k++) {
         char n[64], nm[128];
         snprintf(n, sizeof n, "s%d.seed", k);
-        int64_t seed = *(int64_t *)lis_st_find(&io, n)->t.data;
+        int64_t seed = lis_test_ref_i64(&io, n, 0);
         snprintf(n, sizeof n, "s%d.class_idx", k);
-        int64_t cls = *(int64_t *)lis_st_find(&io, n)->t.data;
+        int64_t cls = lis_test_ref_i64(&io, n, 0);
         snprintf(n, sizeof n, "s%d.z", k);
         const double *zr = lis_st_find(&io, n)->t.data;
         double zd[64];
