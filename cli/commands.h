@@ -17,7 +17,6 @@ int lis_cmd_apply_link(int argc, char **argv);
 int lis_cmd_pipeline(int argc, char **argv);
 int lis_cmd_merge(int argc, char **argv);
 int lis_cmd_toyworld(int argc, char **argv);
-int lis_cmd_segment(int argc, char **argv);
 int lis_cmd_match(int argc, char **argv);
 int lis_cmd_counterfactual(int argc, char **argv);
 int lis_cmd_feasibility(int argc, char **argv);

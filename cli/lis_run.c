@@ -20,7 +20,6 @@
 #pragma weak lis_cmd_pipeline
 #pragma weak lis_cmd_merge
 #pragma weak lis_cmd_toyworld
-#pragma weak lis_cmd_segment
 #pragma weak lis_cmd_match
 #pragma weak lis_cmd_counterfactual
 #pragma weak lis_cmd_feasibility
@@ -39,7 +38,6 @@ static const struct {
     {"pipeline", lis_cmd_pipeline, "run a pipeline config (same as `lis-run CONFIG.cfg`)"},
     {"merge", lis_cmd_merge, "merge the outputs of sharded pipeline runs"},
     {"toyworld", lis_cmd_toyworld, "render toy-world scenes with exact part masks and parameters"},
-    {"segment", lis_cmd_segment, "train or apply a FewShotCNN segmentation head on generator features"},
     {"match", lis_cmd_match, "PUMP dense matching of two images: affine alignment and motion field"},
     {"counterfactual", lis_cmd_counterfactual, "shift r until the generated image is classified as a target class"},
     {"feasibility", lis_cmd_feasibility, "k-means / ARI and similarity-matrix agreement of the W and R spaces"},
