@@ -139,6 +139,7 @@ int lis_test_quick(void) {
 /* line-buffered stdout so that a crash does not swallow the lines before it */
 __attribute__((constructor)) static void harness_init(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "weights_tools/convert.h"
@@ -153,4 +154,26 @@ lis_status lis_test_convert(const char *input, const char *config, const char *s
     snprintf(out, cap, "%s/lis-test-%ld-%s.safetensors", tmp && *tmp ? tmp : "/tmp", (long)getpid(),
              strrchr(input, '/') ? strrchr(input, '/') + 1 : input);
     return lis_convert_file(in, &o, out);
+}
+
+int lis_test_lisrun(char *const argv[]) {
+    const char *bin = getenv("LIS_RUN");
+    if (!bin || !*bin) bin = "./lis-run";
+    int n = 0;
+    while (argv[n]) n++;
+    char **av = calloc((size_t)n + 2, sizeof(char *));
+    if (!av) return -1;
+    av[0] = (char *)bin;
+    for (int i = 0; i < n; i++) av[i + 1] = argv[i];
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(2, 1); /* keep the tally on stdout clean */
+        execv(bin, av);
+        _exit(127);
+    }
+    free(av);
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) < 0) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

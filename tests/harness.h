@@ -35,6 +35,10 @@ const float *lis_test_ref(const lis_safetensors *st, const char *name, int64_t *
 /* Element i of an integer (I64) reference tensor; reference files do not align their data,
  * so this copies instead of dereferencing. Fails the check and returns -1 when absent. */
 int64_t lis_test_ref_i64(const lis_safetensors *st, const char *name, int64_t i);
+/* Runs the lis-run binary ($LIS_RUN, default ./lis-run) with argv (NULL-terminated, argv[0]
+ * the command name, e.g. "counterfactual") as a user would, output to stderr; returns its
+ * exit code (-1 if it did not exit normally). */
+int lis_test_lisrun(char *const argv[]);
 /* Max |x| over n floats. */
 double lis_max_abs(const float *x, int64_t n);
 int lis_test_quick(void); /* LIS_QUICK=1: skip the slowest cases (sanitizer runs) */
