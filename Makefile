@@ -91,6 +91,10 @@ asan:
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDLIBS="-lpng -lz -lm -pthread -fsanitize=address,undefined" test
 
+# FUZZ_SECONDS per target; the script builds in build-fuzz/ and summarises execs per target
+fuzz:
+	sh tests/fuzz/run.sh $(or $(FUZZ_SECONDS),20)
+
 cuda-check:
 	@test -n "$(NVCC)" || (echo "nvcc not found" && exit 1)
 	$(MAKE) CUDA=1 $(CU_OBJ)

@@ -81,9 +81,26 @@ static lis_status read_manifest(const char *path, const lis_convert_opts *o, lis
     return add_views(sd, built);
 }
 
+/* readers of original checkpoints: convert_torch.c, convert_sklearn.c, convert_sgxl_pkl.c */
+int lis_convert_detect_torch_zip(const char *path, const unsigned char *h, size_t n);
+int lis_convert_detect_torch_legacy(const char *path, const unsigned char *h, size_t n);
+lis_status lis_convert_read_torch(const char *path, const lis_convert_opts *o, lis_statedict *sd);
+int lis_convert_detect_sklearn(const char *path, const unsigned char *h, size_t n);
+lis_status lis_convert_read_sklearn(const char *path, const lis_convert_opts *o, lis_statedict *sd);
+int lis_convert_detect_sgxl_pkl(const char *path, const unsigned char *h, size_t n);
+lis_status lis_convert_read_sgxl_pkl(const char *path, const lis_convert_opts *o, lis_statedict *sd);
+
 static const lis_convert_reader readers[] = {
     {"manifest", "synth-init manifest (*.manifest, spec/synth_init.md) [+ --shipped]", detect_manifest, read_manifest},
     {"safetensors", "safetensors state dict (*.safetensors)", detect_st, read_st},
+    {"torch-zip", "torch.save zip file (*.pth, *.pt): torchvision ResNet, FewShotCNN, PUMP state dicts, or a checkpoint "
+                  "wrapping one (--key NAME picks the dict)", lis_convert_detect_torch_zip, lis_convert_read_torch},
+    {"torch-legacy", "legacy torch.save file (_use_new_zipfile_serialization=False), same contents",
+     lis_convert_detect_torch_legacy, lis_convert_read_torch},
+    {"sklearn-pkl", "pickled scikit-learn LinearRegression/Ridge/ElasticNet (LinkingNW_*.pkl) -> link",
+     lis_convert_detect_sklearn, lis_convert_read_sklearn},
+    {"sgxl-pkl", "StyleGAN-XL network snapshot (*.pkl): G_ema, or --key G / D", lis_convert_detect_sgxl_pkl,
+     lis_convert_read_sgxl_pkl},
 };
 
 const lis_convert_reader *lis_convert_readers(size_t *n) {
