@@ -50,8 +50,11 @@ int lis_cmd_convert(int argc, char **argv) {
     if (s != LIS_OK) return lis_cli_fail("convert", s);
     char *config = NULL;
     s = lis_convert_config(&sd, &o, &config);
-    if (s == LIS_OK && list) lis_convert_list(&sd, config, stdout);
-    else if (s == LIS_OK) {
+    if (list) { /* list the tensors even when the architecture is not recognised */
+        if (s != LIS_OK) fprintf(stderr, "lis-run convert: note: %s\n", lis_err_msg());
+        lis_convert_list(&sd, config, stdout);
+        s = LIS_OK;
+    } else if (s == LIS_OK) {
         s = lis_convert_write(&sd, config, out);
         if (s == LIS_OK) fprintf(stderr, "lis-run convert: %s (%s, %zu tensors) -> %s\n", a.pos[0], kind, sd.n, out);
     }

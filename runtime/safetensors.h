@@ -29,7 +29,8 @@ typedef struct {
 } lis_safetensors;
 
 lis_status lis_st_open(lis_safetensors *st, const char *path);
-/* Parses an in-memory buffer (used by the fuzzer); buf must outlive st. */
+/* Parses an in-memory buffer (used by the fuzzer); buf must outlive st, and st must be
+ * zeroed (or have only its path set) on entry, as lis_st_open leaves it. */
 lis_status lis_st_parse(lis_safetensors *st, const unsigned char *buf, size_t size, const char *label);
 void lis_st_close(lis_safetensors *st);
 
