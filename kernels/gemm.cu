@@ -1,0 +1,490 @@
+// gemm.cu — implicit-GEMM convolution and plain GEMM on the GPU (see kernels/gemm_cuda.h).
+//
+// GEMM view of a convolution: rows m = output channel k (M = K), columns n = output
+// pixel (b, oy, ox) over the whole batch (Ntot = N*Ho*Wo), depth kd = (c, r, s)
+// (Kd = C*R*S, PyTorch's weight layout). A = w (row-major M x Kd), B = the im2col matrix,
+// gathered tile by tile.
+//
+// Variants (one line each; the table at the end lists them):
+//   v1    one thread per output, sequential sum over kd (straight port of the reference)
+//   v2    128x128x8 tiles in shared memory, 256 threads x 8x8 outputs, register prefetch
+//   tf32  / bf16 / fp16: WMMA, 128x128x32 tiles, 8 warps x (64x32), float accumulators;
+//         operands rounded to the precision when they are stored to shared memory
+//
+// The gather: a thread's B column n is fixed for the whole kernel (its image base, top-left
+// input coordinate), and for each tile of BK depth indices a small shared table holds
+// (c*H*W + r*dh*W + s*dw, r*dh, s*dw, c) so that a load is two adds, a bounds check and a
+// read: no integer division in the inner loop. Depth indices past Kd get an offset that
+// fails the bounds check, so the tail of the last tile reads zeros.
+//
+// Synchronisation pattern of v2 and the tensor-core kernels (single shared buffer,
+// double-buffered offset table, operands prefetched into registers):
+//     prologue: table(0); sync; regs <- tile 0
+//     loop kt:  smem <- regs; table(kt+1) into the other half; sync;
+//               regs <- tile kt+1 (global loads in flight) ; compute on smem; sync
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <mma.h>
+
+#include "runtime/cuda_common.cuh"
+
+extern "C" {
+#include "kernels/gemm_cuda.h"
+}
+
+using namespace nvcuda;
+
+namespace {
+
+struct Args {
+    const float *x, *w;
+    float *y;
+    const float *in_scale, *out_scale, *bias, *res;
+    int N, C, H, W, K, R, S, sh, sw, ph, pw, dh, dw, Ho, Wo, act;
+    float slope;
+    int M, Kd, Ntot, HWo, RS;
+};
+
+constexpr int FAR = -(1 << 29); // a coordinate offset that fails every bounds check
+
+// Per-thread constants of one B column (output pixel).
+struct Col {
+    int64_t base; // b * C*H*W
+    int pix;      // iy0 * W + ix0
+    int iy0, ix0; // top-left input coordinate of the receptive field (FAR if n >= Ntot)
+    int sbase;    // b * C (in_scale row)
+};
+
+__device__ __forceinline__ Col col_of(const Args &a, int n) {
+    Col c;
+    if (n >= a.Ntot) {
+        c.base = 0; c.pix = 0; c.iy0 = FAR; c.ix0 = FAR; c.sbase = 0;
+        return c;
+    }
+    int b = n / a.HWo, p = n - b * a.HWo;
+    int oy = p / a.Wo, ox = p - oy * a.Wo;
+    c.iy0 = oy * a.sh - a.ph;
+    c.ix0 = ox * a.sw - a.pw;
+    c.base = (int64_t)b * a.C * a.H * a.W;
+    c.pix = c.iy0 * a.W + c.ix0;
+    c.sbase = b * a.C;
+    return c;
+}
+
+// Offset table of one tile of depth indices (entries k0 .. k0 + n - 1), filled by threads t < n.
+struct KTab {
+    int off, dy, dx, c;
+};
+
+__device__ __forceinline__ KTab ktab_entry(const Args &a, int k) {
+    KTab e;
+    if (k < a.Kd) {
+        int ci = k / a.RS, rs = k - ci * a.RS;
+        int r = rs / a.S, s = rs - r * a.S;
+        e.dy = r * a.dh;
+        e.dx = s * a.dw;
+        e.off = (ci * a.H + e.dy) * a.W + e.dx;
+        e.c = ci;
+    } else {
+        e.dy = FAR; e.dx = 0; e.off = 0; e.c = 0;
+    }
+    return e;
+}
+
+__device__ __forceinline__ float gather(const Args &a, const Col &c, const KTab &e) {
+    int iy = c.iy0 + e.dy, ix = c.ix0 + e.dx;
+    float v = 0.0f;
+    if ((unsigned)iy < (unsigned)a.H && (unsigned)ix < (unsigned)a.W) {
+        v = __ldg(a.x + c.base + c.pix + e.off);
+        if (a.in_scale) v *= __ldg(a.in_scale + c.sbase + e.c);
+    }
+    return v;
+}
+
+__device__ __forceinline__ float load_w(const Args &a, int m, int k) {
+    return (m < a.M && k < a.Kd) ? __ldg(a.w + (int64_t)m * a.Kd + k) : 0.0f;
+}
+
+// Epilogue: y = act(acc * out_scale + bias + res), in the reference's order.
+__device__ __forceinline__ void store_out(const Args &a, int m, int n, float acc) {
+    if (m >= a.M || n >= a.Ntot) return;
+    int b = n / a.HWo, p = n - b * a.HWo;
+    float v = acc;
+    if (a.out_scale) v *= a.out_scale[(int64_t)b * a.M + m];
+    if (a.bias) v += a.bias[m];
+    int64_t off = ((int64_t)b * a.M + m) * a.HWo + p;
+    if (a.res) v += a.res[off];
+    if (a.act == 1) v = v > 0.0f ? v : 0.0f;
+    else if (a.act == 2) v = v >= 0.0f ? v : v * a.slope;
+    a.y[off] = v;
+}
+
+// ---------------------------------------------------------------- v1: naive
+
+__global__ void igemm_v1_kernel(Args a) {
+    int n = blockIdx.x * blockDim.x + threadIdx.x, m = blockIdx.y;
+    if (n >= a.Ntot) return;
+    Col c = col_of(a, n);
+    float acc = 0.0f;
+    for (int k = 0; k < a.Kd; k++) acc += load_w(a, m, k) * gather(a, c, ktab_entry(a, k));
+    store_out(a, m, n, acc);
+}
+
+// ---------------------------------------------------------------- v2: SIMT tiles
+
+constexpr int V2_BM = 128, V2_BN = 128, V2_BK = 8, V2_PAD = 4;
+
+__global__ __launch_bounds__(256) void igemm_v2_kernel(Args a) {
+    __shared__ __align__(16) float As[V2_BK][V2_BM + V2_PAD]; // As[k][m] (padded: conflict-free stores)
+    __shared__ __align__(16) float Bs[V2_BK][V2_BN];          // Bs[k][n]
+    __shared__ KTab tab[2][V2_BK];
+    const int t = threadIdx.x, tx = t & 15, ty = t >> 4;
+    const int m0 = blockIdx.y * V2_BM, n0 = blockIdx.x * V2_BN;
+    // loads: A element q of this thread is (m = (t >> 3) + 32q, k = t & 7);
+    //        B element q is (k = (t >> 7) + 2q, n = t & 127)
+    const int a_k = t & 7, a_m = t >> 3, b_k = t >> 7, b_n = t & 127;
+    const Col col = col_of(a, n0 + b_n);
+    const int nk = (a.Kd + V2_BK - 1) / V2_BK;
+    float ra[4], rb[4];
+    float acc[8][8];
+#pragma unroll
+    for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++) acc[i][j] = 0.0f;
+
+    if (t < V2_BK) tab[0][t] = ktab_entry(a, t);
+    __syncthreads();
+#pragma unroll
+    for (int q = 0; q < 4; q++) {
+        ra[q] = load_w(a, m0 + a_m + 32 * q, a_k);
+        rb[q] = gather(a, col, tab[0][b_k + 2 * q]);
+    }
+    for (int kt = 0; kt < nk; kt++) {
+#pragma unroll
+        for (int q = 0; q < 4; q++) {
+            As[a_k][a_m + 32 * q] = ra[q];
+            Bs[b_k + 2 * q][b_n] = rb[q];
+        }
+        const int nb = (kt + 1) & 1;
+        if (t < V2_BK && kt + 1 < nk) tab[nb][t] = ktab_entry(a, (kt + 1) * V2_BK + t);
+        __syncthreads();
+        if (kt + 1 < nk) {
+            const int k0 = (kt + 1) * V2_BK;
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                ra[q] = load_w(a, m0 + a_m + 32 * q, k0 + a_k);
+                rb[q] = gather(a, col, tab[nb][b_k + 2 * q]);
+            }
+        }
+#pragma unroll
+        for (int kk = 0; kk < V2_BK; kk++) {
+            float4 a0 = *reinterpret_cast<const float4 *>(&As[kk][ty * 4]);
+            float4 a1 = *reinterpret_cast<const float4 *>(&As[kk][64 + ty * 4]);
+            float4 b0 = *reinterpret_cast<const float4 *>(&Bs[kk][tx * 4]);
+            float4 b1 = *reinterpret_cast<const float4 *>(&Bs[kk][64 + tx * 4]);
+            float av[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+            float bv[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+            for (int i = 0; i < 8; i++)
+#pragma unroll
+                for (int j = 0; j < 8; j++) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        int m = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + (i - 4));
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            int n = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + (j - 4));
+            store_out(a, m, n, acc[i][j]);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- tensor cores (WMMA)
+
+template <int P> struct Tc;
+template <> struct Tc<LIS_PREC_TF32> {
+    using S = float;             // shared-memory operand type
+    using F = wmma::precision::tf32;
+    static constexpr int KF = 8; // fragment depth
+    static __device__ __forceinline__ S cvt(float v) { return wmma::__float_to_tf32(v); }
+};
+template <> struct Tc<LIS_PREC_BF16> {
+    using S = __nv_bfloat16;
+    using F = __nv_bfloat16;
+    static constexpr int KF = 16;
+    static __device__ __forceinline__ S cvt(float v) { return __float2bfloat16_rn(v); }
+};
+template <> struct Tc<LIS_PREC_FP16> {
+    using S = __half;
+    using F = __half;
+    static constexpr int KF = 16;
+    static __device__ __forceinline__ S cvt(float v) { return __float2half_rn(v); }
+};
+
+constexpr int TC_BM = 128, TC_BN = 128, TC_BK = 32;
+
+template <int P>
+__global__ __launch_bounds__(256) void igemm_tc_kernel(Args a) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    using S = typename Tc<P>::S;
+    using F = typename Tc<P>::F;
+    constexpr int KF = Tc<P>::KF;
+    // leading dimensions: multiples of 16 bytes, and every fragment origin 32-byte aligned
+    constexpr int LDA = TC_BK + (sizeof(S) == 4 ? 4 : 8);  // As[m][k]
+    constexpr int LDB = TC_BN + (sizeof(S) == 4 ? 4 : 8);  // Bs[k][n]
+    __shared__ __align__(128) S As[TC_BM * LDA];
+    __shared__ __align__(128) S Bs[TC_BK * LDB];
+    __shared__ __align__(128) float Cs[8][16 * 16];         // one 16x16 staging tile per warp
+    __shared__ KTab tab[2][TC_BK];
+
+    const int t = threadIdx.x, lane = t & 31, warp = t >> 5;
+    const int wm = warp >> 2, wn = warp & 3; // warp tile: rows wm*64 .. +64, cols wn*32 .. +32
+    const int m0 = blockIdx.y * TC_BM, n0 = blockIdx.x * TC_BN;
+    // loads: A element q is (m = (t >> 5) + 8q, k = t & 31); B element q is (k = (t >> 7) + 2q, n = t & 127)
+    const int a_k = t & 31, a_m = t >> 5, b_k = t >> 7, b_n = t & 127;
+    const Col col = col_of(a, n0 + b_n);
+    const int nk = (a.Kd + TC_BK - 1) / TC_BK;
+
+    wmma::fragment<wmma::accumulator, 16, 16, KF, float> acc[4][2];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 2; j++) wmma::fill_fragment(acc[i][j], 0.0f);
+
+    float ra[16], rb[16];
+    if (t < TC_BK) tab[0][t] = ktab_entry(a, t);
+    __syncthreads();
+#pragma unroll
+    for (int q = 0; q < 16; q++) {
+        ra[q] = load_w(a, m0 + a_m + 8 * q, a_k);
+        rb[q] = gather(a, col, tab[0][b_k + 2 * q]);
+    }
+    for (int kt = 0; kt < nk; kt++) {
+#pragma unroll
+        for (int q = 0; q < 16; q++) {
+            As[(a_m + 8 * q) * LDA + a_k] = Tc<P>::cvt(ra[q]);
+            Bs[(b_k + 2 * q) * LDB + b_n] = Tc<P>::cvt(rb[q]);
+        }
+        const int nb = (kt + 1) & 1;
+        if (t < TC_BK && kt + 1 < nk) tab[nb][t] = ktab_entry(a, (kt + 1) * TC_BK + t);
+        __syncthreads();
+        if (kt + 1 < nk) {
+            const int k0 = (kt + 1) * TC_BK;
+#pragma unroll
+            for (int q = 0; q < 16; q++) {
+                ra[q] = load_w(a, m0 + a_m + 8 * q, k0 + a_k);
+                rb[q] = gather(a, col, tab[nb][b_k + 2 * q]);
+            }
+        }
+#pragma unroll
+        for (int kk = 0; kk < TC_BK; kk += KF) {
+            wmma::fragment<wmma::matrix_a, 16, 16, KF, F, wmma::row_major> af[4];
+            wmma::fragment<wmma::matrix_b, 16, 16, KF, F, wmma::row_major> bfr[2];
+#pragma unroll
+            for (int i = 0; i < 4; i++) wmma::load_matrix_sync(af[i], As + (wm * 64 + i * 16) * LDA + kk, LDA);
+#pragma unroll
+            for (int j = 0; j < 2; j++) wmma::load_matrix_sync(bfr[j], Bs + kk * LDB + wn * 32 + j * 16, LDB);
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 2; j++) wmma::mma_sync(acc[i][j], af[i], bfr[j], acc[i][j]);
+        }
+        __syncthreads();
+    }
+    // epilogue through a per-warp 16x16 staging tile
+    float *cs = Cs[warp];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 2; j++) {
+            wmma::store_matrix_sync(cs, acc[i][j], 16, wmma::mem_row_major);
+            __syncwarp();
+            for (int e = lane; e < 256; e += 32)
+                store_out(a, m0 + wm * 64 + i * 16 + (e >> 4), n0 + wn * 32 + j * 16 + (e & 15), cs[e]);
+            __syncwarp();
+        }
+#else
+    __trap(); // tensor-core variants need sm_80 or newer
+#endif
+}
+
+// ---------------------------------------------------------------- host side
+
+Args make_args(const lis_igemm_params *p, const float *x, const float *w, float *y) {
+    Args a;
+    a.x = x; a.w = w; a.y = y;
+    a.in_scale = p->in_scale; a.out_scale = p->out_scale; a.bias = p->bias; a.res = p->res;
+    a.N = p->N; a.C = p->C; a.H = p->H; a.W = p->W; a.K = p->K; a.R = p->R; a.S = p->S;
+    a.sh = p->stride_h; a.sw = p->stride_w; a.ph = p->pad_h; a.pw = p->pad_w; a.dh = p->dil_h; a.dw = p->dil_w;
+    lis_igemm_out_shape(p, &a.Ho, &a.Wo);
+    a.act = p->act; a.slope = p->slope;
+    a.M = p->K;
+    a.Kd = p->C * p->R * p->S;
+    a.HWo = a.Ho * a.Wo;
+    a.Ntot = p->N * a.HWo;
+    a.RS = p->R * p->S;
+    return a;
+}
+
+lis_status run_v1(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    LIS_TRY(lis_igemm_check(p));
+    if (p->K > 65535) return lis_err_set("igemm v1: K = %d > 65535 (grid limit)", p->K);
+    Args a = make_args(p, x, w, y);
+    dim3 grid((unsigned)lis_ceil_div(a.Ntot, 128), (unsigned)a.M);
+    igemm_v1_kernel<<<grid, 128, 0, LIS_STREAM(s)>>>(a);
+    return lis_cuda_launched("igemm_v1", s);
+}
+
+lis_status run_v2(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    LIS_TRY(lis_igemm_check(p));
+    Args a = make_args(p, x, w, y);
+    dim3 grid((unsigned)lis_ceil_div(a.Ntot, V2_BN), (unsigned)lis_ceil_div(a.M, V2_BM));
+    igemm_v2_kernel<<<grid, 256, 0, LIS_STREAM(s)>>>(a);
+    return lis_cuda_launched("igemm_v2", s);
+}
+
+template <int P>
+lis_status run_tc(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    LIS_TRY(lis_igemm_check(p));
+    Args a = make_args(p, x, w, y);
+    dim3 grid((unsigned)lis_ceil_div(a.Ntot, TC_BN), (unsigned)lis_ceil_div(a.M, TC_BM));
+    igemm_tc_kernel<P><<<grid, 256, 0, LIS_STREAM(s)>>>(a);
+    return lis_cuda_launched(P == LIS_PREC_TF32 ? "igemm_tf32" : P == LIS_PREC_BF16 ? "igemm_bf16" : "igemm_fp16", s);
+}
+
+template <typename T>
+__global__ void convert_kernel(const float *src, T *dst, size_t n);
+template <>
+__global__ void convert_kernel<__nv_bfloat16>(const float *src, __nv_bfloat16 *dst, size_t n) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        dst[i] = __float2bfloat16_rn(src[i]);
+}
+template <>
+__global__ void convert_kernel<__half>(const float *src, __half *dst, size_t n) {
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        dst[i] = __float2half_rn(src[i]);
+}
+
+const lis_igemm_variant g_variants[] = {
+    {"v1", lis_igemm_cuda_v1, LIS_PREC_FP32, "one thread per output, sequential sum (straight port)"},
+    {"v2", lis_igemm_cuda_v2, LIS_PREC_FP32, "128x128x8 smem tiles, 8x8 per thread, prefetch, offset table"},
+    {"tf32", lis_igemm_cuda_tf32, LIS_PREC_TF32, "WMMA m16n16k8 tf32, 128x128x32 tiles, fp32 accumulate"},
+    {"bf16", lis_igemm_cuda_bf16, LIS_PREC_BF16, "WMMA m16n16k16 bf16, 128x128x32 tiles, fp32 accumulate"},
+    {"fp16", lis_igemm_cuda_fp16, LIS_PREC_FP16, "WMMA m16n16k16 fp16, 128x128x32 tiles, fp32 accumulate"},
+};
+
+} // namespace
+
+extern "C" {
+
+void lis_igemm_out_shape(const lis_igemm_params *p, int *Ho, int *Wo) {
+    *Ho = (p->H + 2 * p->pad_h - p->dil_h * (p->R - 1) - 1) / p->stride_h + 1;
+    *Wo = (p->W + 2 * p->pad_w - p->dil_w * (p->S - 1) - 1) / p->stride_w + 1;
+}
+
+lis_status lis_igemm_check(const lis_igemm_params *p) {
+    if (p->N < 1 || p->C < 1 || p->H < 1 || p->W < 1 || p->K < 1 || p->R < 1 || p->S < 1 || p->stride_h < 1 ||
+        p->stride_w < 1 || p->pad_h < 0 || p->pad_w < 0 || p->dil_h < 1 || p->dil_w < 1 || p->act < 0 || p->act > 2)
+        return lis_err_set("igemm: bad params (N %d C %d H %d W %d K %d R %d S %d stride %dx%d pad %dx%d dil %dx%d)",
+                           p->N, p->C, p->H, p->W, p->K, p->R, p->S, p->stride_h, p->stride_w, p->pad_h, p->pad_w,
+                           p->dil_h, p->dil_w);
+    if ((int64_t)p->H + 2 * p->pad_h - (int64_t)p->dil_h * (p->R - 1) - 1 < 0 ||
+        (int64_t)p->W + 2 * p->pad_w - (int64_t)p->dil_w * (p->S - 1) - 1 < 0)
+        return lis_err_set("igemm: kernel larger than the padded input");
+    int Ho, Wo;
+    lis_igemm_out_shape(p, &Ho, &Wo);
+    if ((int64_t)p->N * Ho * Wo >= (1LL << 31) - 256 || (int64_t)p->C * p->H * p->W >= (1LL << 31) ||
+        (int64_t)p->C * p->R * p->S >= (1LL << 30) || (int64_t)p->N * p->C >= (1LL << 31) ||
+        (int64_t)p->K > 65535LL * 128)
+        return lis_err_set("igemm: problem too large for 32-bit indexing (N %d C %d H %d W %d K %d); use a smaller batch",
+                           p->N, p->C, p->H, p->W, p->K);
+    return LIS_OK;
+}
+
+double lis_igemm_macs(const lis_igemm_params *p) {
+    int Ho, Wo;
+    lis_igemm_out_shape(p, &Ho, &Wo);
+    return (double)p->N * Ho * Wo * p->K * p->C * p->R * p->S;
+}
+
+lis_status lis_igemm_cuda_v1(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_v1(p, x, w, y, s);
+}
+lis_status lis_igemm_cuda_v2(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_v2(p, x, w, y, s);
+}
+lis_status lis_igemm_cuda_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_tc<LIS_PREC_TF32>(p, x, w, y, s);
+}
+lis_status lis_igemm_cuda_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_tc<LIS_PREC_BF16>(p, x, w, y, s);
+}
+lis_status lis_igemm_cuda_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_tc<LIS_PREC_FP16>(p, x, w, y, s);
+}
+
+int lis_igemm_cuda_variants(const lis_igemm_variant **out) {
+    *out = g_variants;
+    return (int)(sizeof g_variants / sizeof g_variants[0]);
+}
+
+lis_status lis_igemm_cuda(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,
+                          lis_stream s) {
+    switch (prec) {
+    case LIS_PREC_FP32: return run_v2(p, x, w, y, s);
+    case LIS_PREC_TF32: return run_tc<LIS_PREC_TF32>(p, x, w, y, s);
+    case LIS_PREC_BF16: return run_tc<LIS_PREC_BF16>(p, x, w, y, s);
+    case LIS_PREC_FP16: return run_tc<LIS_PREC_FP16>(p, x, w, y, s);
+    default: return lis_err_set("igemm: unknown precision %d", (int)prec);
+    }
+}
+
+lis_status lis_gemm_cuda(int M, int N, int K, const float *A, const float *B, float *C, lis_precision prec,
+                         lis_stream s) {
+    // C[M, N] = A[M, K] B[K, N] is a 1x1 convolution of a 1 x K x 1 x N "image"
+    lis_igemm_params p = {1, K, 1, N, M, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0.0f, NULL, NULL, NULL, NULL};
+    return lis_igemm_cuda(&p, prec, B, A, C, s);
+}
+
+lis_status lis_gemm_cublas(int M, int N, int K, const void *A, const void *B, float *C, lis_precision prec,
+                           lis_stream s) {
+    // row-major C = A B  <=>  column-major C^T (N x M) = B^T (N x K) * A^T (K x M)
+    cublasHandle_t h = lis_cuda_cublas(s);
+    const float one = 1.0f, zero = 0.0f;
+    cublasStatus_t st;
+    switch (prec) {
+    case LIS_PREC_FP32:
+        LIS_CUBLAS(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH));
+        st = cublasSgemm(h, CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &one, (const float *)B, N, (const float *)A, K, &zero, C, N);
+        break;
+    case LIS_PREC_TF32:
+        st = cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &one, B, CUDA_R_32F, N, A, CUDA_R_32F, K, &zero, C,
+                          CUDA_R_32F, N, CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT);
+        break;
+    case LIS_PREC_BF16:
+    case LIS_PREC_FP16: {
+        cudaDataType_t t = prec == LIS_PREC_BF16 ? CUDA_R_16BF : CUDA_R_16F;
+        st = cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, N, M, K, &one, B, t, N, A, t, K, &zero, C, CUDA_R_32F, N,
+                          CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+        break;
+    }
+    default: return lis_err_set("cublas gemm: unknown precision %d", (int)prec);
+    }
+    if (st != CUBLAS_STATUS_SUCCESS) return lis_err_set("cuBLAS GEMM %dx%dx%d (%s): %s", M, N, K, lis_precision_name(prec),
+                                                        cublasGetStatusString(st));
+    return lis_cuda_launched("cublas_gemm", s);
+}
+
+lis_status lis_cuda_convert_f32(const float *src, void *dst, size_t n, lis_precision prec, lis_stream s) {
+    if (n == 0) return LIS_OK;
+    if (prec == LIS_PREC_FP32 || prec == LIS_PREC_TF32) return lis_dev_d2d(dst, src, n * sizeof(float), s);
+    unsigned blocks = (unsigned)(n / 256 + 1 < 65536 ? n / 256 + 1 : 65536);
+    if (prec == LIS_PREC_BF16) convert_kernel<__nv_bfloat16><<<blocks, 256, 0, LIS_STREAM(s)>>>(src, (__nv_bfloat16 *)dst, n);
+    else convert_kernel<__half><<<blocks, 256, 0, LIS_STREAM(s)>>>(src, (__half *)dst, n);
+    return lis_cuda_launched("convert_f32", s);
+}
+
+} // extern "C"

@@ -1,0 +1,100 @@
+/* gemm_cuda.h — matrix products on the GPU (kernels/gemm.cu). C header, no CUDA types.
+ *
+ * The engine of every convolution on the GPU is one implicit-GEMM kernel ("igemm"):
+ *
+ *   y[n,k,oy,ox] = act( out_scale[n,k] * sum_{c,r,s} w[k, c,r,s] * in_scale[n,c]
+ *                                         * x[n, c, oy*sh - ph + r*dh, ox*sw - pw + s*dw]
+ *                       + bias[k] + res[n,k,oy,ox] )
+ *
+ * i.e. the GEMM Y[K, N*Ho*Wo] = W[K, C*R*S] * X'[C*R*S, N*Ho*Wo] where X' (the im2col
+ * matrix) is never materialised: each tile of it is gathered from x into shared memory.
+ * The optional factors make the one kernel serve every caller:
+ *   - generator (modconv.cu): in_scale = per-sample styles (modulation folded into the
+ *     load), out_scale = demodulation * input_gain (folded into the epilogue);
+ *   - classifier (conv2d.cu): bias = folded BatchNorm, res = the residual, act = ReLU;
+ *   - channel mixing of the synthesis input and plain GEMMs: R = S = 1, H = 1.
+ * Zero padding, stride and dilation as PyTorch's conv2d (cross-correlation). Sums are
+ * float32 in every variant; the tensor-core variants round the OPERANDS to tf32, bf16 or
+ * fp16 (on the way into shared memory) and accumulate in float32.
+ *
+ * Variants (lis_igemm_cuda_variants() lists them for tests and benchmarks):
+ *   v1    one thread per output, plain loop over C*R*S (the straight port; for bisecting)
+ *   v2    128x128x8 shared-memory tiles, 8x8 outputs per thread, register prefetch,
+ *         per-tile table of (c, r, s) offsets so the gather needs no divisions (FP32)
+ *   tf32  WMMA m16n16k8 tf32, 128x128x32 tiles, 8 warps of 64x32 (TF32)
+ *   bf16  WMMA m16n16k16 bf16, same tiling (BF16)
+ *   fp16  WMMA m16n16k16 fp16, same tiling (FP16)
+ * lis_igemm_cuda() runs v2 for FP32 and the tensor-core variant of the other precisions.
+ * Library baselines: lis_gemm_cublas (cuBLAS, plain GEMM) and lis_conv2d_cudnn
+ * (kernels/conv2d_cuda.h).
+ *
+ * Limits (lis_igemm_check): N*Ho*Wo, C*H*W and C*R*S below 2^31; K <= 65535 * 128.
+ * Pointers are device memory; x and w must not alias y (res may).
+ */
+#ifndef LIS_GEMM_CUDA_H
+#define LIS_GEMM_CUDA_H
+
+#include <stddef.h>
+
+#include "runtime/backend.h"
+#include "runtime/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int N, C, H, W;          /* input x: N x C x H x W */
+    int K, R, S;             /* weights w: K x (C*R*S) row-major (PyTorch K x C x R x S) */
+    int stride_h, stride_w;  /* >= 1 */
+    int pad_h, pad_w;        /* >= 0 */
+    int dil_h, dil_w;        /* >= 1 */
+    int act;                 /* 0 none, 1 ReLU (v > 0 ? v : 0), 2 leaky ReLU (v >= 0 ? v : v*slope) */
+    float slope;
+    const float *in_scale;   /* N x C or NULL */
+    const float *out_scale;  /* N x K or NULL */
+    const float *bias;       /* K or NULL */
+    const float *res;        /* N x K x Ho x Wo or NULL (may alias y) */
+} lis_igemm_params;
+
+void lis_igemm_out_shape(const lis_igemm_params *p, int *Ho, int *Wo);
+lis_status lis_igemm_check(const lis_igemm_params *p);
+/* Multiply-adds of one call (for throughput numbers). */
+double lis_igemm_macs(const lis_igemm_params *p);
+
+typedef lis_status (*lis_igemm_fn)(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+typedef struct {
+    const char *name;     /* "v1", "v2", "tf32", ... */
+    lis_igemm_fn fn;
+    lis_precision prec;   /* the operand precision of this variant */
+    const char *what;     /* one line: what it changes */
+} lis_igemm_variant;
+
+/* The table of variants; returns their count (0 in a CPU-only build). */
+int lis_igemm_cuda_variants(const lis_igemm_variant **out);
+
+lis_status lis_igemm_cuda_v1(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+lis_status lis_igemm_cuda_v2(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+lis_status lis_igemm_cuda_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+lis_status lis_igemm_cuda_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+lis_status lis_igemm_cuda_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+/* The shipped kernel for a precision. */
+lis_status lis_igemm_cuda(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,
+                          lis_stream s);
+
+/* Plain row-major GEMM C[M,N] = A[M,K] * B[K,N] (contiguous), through the igemm kernel. */
+lis_status lis_gemm_cuda(int M, int N, int K, const float *A, const float *B, float *C, lis_precision prec,
+                         lis_stream s);
+/* Same product with cuBLAS (the library baseline). A and B are float for FP32/TF32 and
+ * 16-bit (from lis_cuda_convert_f32) for BF16/FP16; C is float. FP32 uses cublasSgemm in
+ * the default math mode (no TF32), the others cublasGemmEx with float accumulation. */
+lis_status lis_gemm_cublas(int M, int N, int K, const void *A, const void *B, float *C, lis_precision prec,
+                           lis_stream s);
+/* n floats -> n bf16 or fp16 values (round to nearest even); FP32/TF32: a copy. */
+lis_status lis_cuda_convert_f32(const float *src, void *dst, size_t n, lis_precision prec, lis_stream s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

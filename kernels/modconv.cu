@@ -1,0 +1,206 @@
+// modconv.cu — modulated convolution on the GPU (see kernels/modconv_cuda.h).
+//
+// Variants (table at the end):
+//   v1    straight port of lis_modconv_ref: per-sample weights materialised, naive conv
+//   v2    styles folded into the gather, demodulation into the epilogue, igemm v2 (FP32)
+//   tf32 / bf16 / fp16: the same folding on the tensor-core igemm kernels
+//
+// Kernels: normalize (prepare: one block per output channel), style_norm (one block per
+// sample, or one for the batch-wide rms), demod (one warp per (sample, output channel)),
+// materialize (v1: one block per (sample, output channel)). Reductions are float32 tree
+// sums; the CPU sums sequentially, so results agree to float32 rounding.
+#include "runtime/cuda_common.cuh"
+
+extern "C" {
+#include "kernels/gemm_cuda.h"
+#include "kernels/modconv_cuda.h"
+}
+
+namespace {
+
+// w [O, K] in place: w *= rsqrt(mean w^2) per row; w2[o, i] = sum over the kk taps of w^2.
+__global__ void normalize_kernel(float *w, float *w2, int K, int I, int kk) {
+    __shared__ float sh[32];
+    float *row = w + (int64_t)blockIdx.x * K;
+    float acc = 0.0f;
+    for (int t = threadIdx.x; t < K; t += blockDim.x) acc += row[t] * row[t];
+    acc = lis_block_sum(acc, sh);
+    const float r = 1.0f / sqrtf(acc / (float)K);
+    __syncthreads(); // every thread has read the row before it is rescaled
+    for (int t = threadIdx.x; t < K; t += blockDim.x) row[t] *= r;
+    __syncthreads();
+    for (int i = threadIdx.x; i < I; i += blockDim.x) {
+        float a = 0.0f;
+        for (int t = 0; t < kk; t++) a += row[i * kk + t] * row[i * kk + t];
+        w2[(int64_t)blockIdx.x * I + i] = a;
+    }
+}
+
+// sm = s * rsqrt(mean s^2): grid = B blocks (per sample) or 1 block (over all B*I values).
+__global__ void style_norm_kernel(const float *s, float *sm, int n_per_block, int demodulate) {
+    __shared__ float sh[32];
+    const float *src = s + (int64_t)blockIdx.x * n_per_block;
+    float *dst = sm + (int64_t)blockIdx.x * n_per_block;
+    float r = 1.0f;
+    if (demodulate) {
+        float acc = 0.0f;
+        for (int i = threadIdx.x; i < n_per_block; i += blockDim.x) acc += src[i] * src[i];
+        acc = lis_block_sum(acc, sh);
+        r = 1.0f / sqrtf(acc / (float)n_per_block);
+    }
+    for (int i = threadIdx.x; i < n_per_block; i += blockDim.x) dst[i] = demodulate ? src[i] * r : src[i];
+}
+
+// dsc[b, o] = (demodulate ? rsqrt(sum_i w2[o,i] * sm[b,i]^2 + 1e-8) : 1) * gain; one warp each.
+__global__ void demod_kernel(const float *w2, const float *sm, float *dsc, int B, int O, int I, int demodulate,
+                             float gain) {
+    const int64_t warp = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const int lane = threadIdx.x & 31;
+    if (warp >= (int64_t)B * O) return; // uniform per warp
+    const int b = (int)(warp / O), o = (int)(warp - (int64_t)b * O);
+    float d = 1.0f;
+    if (demodulate) {
+        float acc = 0.0f;
+        for (int i = lane; i < I; i += 32) {
+            float si = sm[(int64_t)b * I + i];
+            acc += w2[(int64_t)o * I + i] * (si * si);
+        }
+        acc = lis_warp_sum(acc);
+        d = 1.0f / sqrtf(acc + 1e-8f);
+    }
+    if (lane == 0) dsc[warp] = d * gain;
+}
+
+// v1: wm[b, o, :] = w[o, :] * sm[b, i]; d = rsqrt(sum wm^2 + 1e-8); wm *= d; wm *= gain.
+__global__ void materialize_kernel(const float *w, const float *sm, float *wm, int O, int I, int kk, int demodulate,
+                                   float gain) {
+    __shared__ float sh[32];
+    const int bo = blockIdx.x, b = bo / O, o = bo - b * O, K = I * kk;
+    const float *wr = w + (int64_t)o * K;
+    float *dst = wm + (int64_t)bo * K;
+    float acc = 0.0f;
+    for (int e = threadIdx.x; e < K; e += blockDim.x) {
+        float v = wr[e] * sm[(int64_t)b * I + e / kk];
+        dst[e] = v;
+        acc += v * v;
+    }
+    acc = lis_block_sum(acc, sh);
+    const float d = demodulate ? 1.0f / sqrtf(acc + 1e-8f) : 1.0f;
+    for (int e = threadIdx.x; e < K; e += blockDim.x) { // each thread rescales what it wrote
+        float v = dst[e];
+        if (demodulate) v *= d;
+        dst[e] = v * gain;
+    }
+}
+
+lis_status folded(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
+                  float gain, int B, int H, int W, float *y, float *ws, lis_precision prec, lis_stream st) {
+    float *sm = ws, *dsc = ws + (size_t)B * mw->I;
+    LIS_TRY(lis_modconv_cuda_styles(mw, p, s, gain, B, sm, dsc, st));
+    lis_igemm_params g = {B, mw->I, H, W, mw->O, mw->k, mw->k, 1, 1, p->padding, p->padding, 1, 1, 0, 0.0f,
+                          sm, dsc, NULL, NULL};
+    return lis_igemm_cuda(&g, prec, x, mw->w, y, st);
+}
+
+lis_status v2(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s, float g,
+              int B, int H, int W, float *y, float *ws, lis_stream st) {
+    return folded(mw, p, x, s, g, B, H, W, y, ws, LIS_PREC_FP32, st);
+}
+lis_status vtf32(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
+                 float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
+    return folded(mw, p, x, s, g, B, H, W, y, ws, LIS_PREC_TF32, st);
+}
+lis_status vbf16(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
+                 float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
+    return folded(mw, p, x, s, g, B, H, W, y, ws, LIS_PREC_BF16, st);
+}
+lis_status vfp16(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
+                 float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
+    return folded(mw, p, x, s, g, B, H, W, y, ws, LIS_PREC_FP16, st);
+}
+
+const lis_modconv_cuda_variant g_variants[] = {
+    {"v1", lis_modconv_cuda_v1, LIS_PREC_FP32, 1, "per-sample weights materialised, naive conv (straight port)"},
+    {"v2", v2, LIS_PREC_FP32, 0, "styles folded into the gather, demodulation into the epilogue, igemm v2"},
+    {"tf32", vtf32, LIS_PREC_TF32, 0, "folded, igemm tf32 tensor cores"},
+    {"bf16", vbf16, LIS_PREC_BF16, 0, "folded, igemm bf16 tensor cores"},
+    {"fp16", vfp16, LIS_PREC_FP16, 0, "folded, igemm fp16 tensor cores"},
+};
+
+} // namespace
+
+extern "C" {
+
+lis_status lis_modconv_cuda_prepare(lis_modconv_cuda_weights *mw, const float *w_host, int O, int I, int k,
+                                    int demodulate, lis_stream s) {
+    memset(mw, 0, sizeof *mw);
+    if (O < 1 || I < 1 || k < 1) return lis_err_set("modconv: bad weight shape %dx%dx%dx%d", O, I, k, k);
+    const size_t K = (size_t)I * k * k;
+    mw->w = (float *)lis_dev_upload(w_host, sizeof(float) * (size_t)O * K, "modulated conv weights");
+    if (!mw->w) return LIS_ERR;
+    mw->O = O; mw->I = I; mw->k = k; mw->demodulate = demodulate;
+    if (demodulate) {
+        mw->w2 = (float *)lis_dev_alloc(sizeof(float) * (size_t)O * I, "demodulation table");
+        if (!mw->w2) { lis_modconv_cuda_weights_free(mw); return LIS_ERR; }
+        normalize_kernel<<<O, 256, 0, LIS_STREAM(s)>>>(mw->w, mw->w2, (int)K, I, k * k);
+        lis_status st = lis_cuda_launched("modconv_normalize", s);
+        if (st == LIS_OK) st = lis_stream_sync(s);
+        if (st != LIS_OK) { lis_modconv_cuda_weights_free(mw); return st; }
+    }
+    return LIS_OK;
+}
+
+void lis_modconv_cuda_weights_free(lis_modconv_cuda_weights *mw) {
+    if (!mw) return;
+    lis_dev_free(mw->w);
+    lis_dev_free(mw->w2);
+    memset(mw, 0, sizeof *mw);
+}
+
+lis_status lis_modconv_cuda_styles(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *s,
+                                   float input_gain, int B, float *sm, float *dsc, lis_stream st) {
+    const int I = mw->I, O = mw->O;
+    if (mw->demodulate && p->batch_style_norm) style_norm_kernel<<<1, 1024, 0, LIS_STREAM(st)>>>(s, sm, B * I, 1);
+    else style_norm_kernel<<<B, 256, 0, LIS_STREAM(st)>>>(s, sm, I, mw->demodulate);
+    LIS_TRY(lis_cuda_launched("modconv_style_norm", st));
+    const int64_t threads = (int64_t)B * O * 32;
+    demod_kernel<<<(unsigned)lis_ceil_div(threads, 256), 256, 0, LIS_STREAM(st)>>>(mw->w2, sm, dsc, B, O, I,
+                                                                                   mw->demodulate, input_gain);
+    return lis_cuda_launched("modconv_demod", st);
+}
+
+size_t lis_modconv_cuda_workspace(const lis_modconv_cuda_weights *mw, int B, int v1) {
+    size_t n = (size_t)B * (mw->I + mw->O);
+    if (v1) n += (size_t)B * mw->O * mw->I * mw->k * mw->k;
+    return n;
+}
+
+lis_status lis_modconv_cuda_v1(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x,
+                               const float *s, float input_gain, int B, int H, int W, float *y, float *ws,
+                               lis_stream st) {
+    const int I = mw->I, O = mw->O, k = mw->k, pad = p->padding;
+    float *sm = ws, *dsc = ws + (size_t)B * I, *wm = dsc + (size_t)B * O;
+    LIS_TRY(lis_modconv_cuda_styles(mw, p, s, input_gain, B, sm, dsc, st)); // dsc unused: v1 recomputes d from wm
+    materialize_kernel<<<B * O, 256, 0, LIS_STREAM(st)>>>(mw->w, sm, wm, O, I, k * k, mw->demodulate, input_gain);
+    LIS_TRY(lis_cuda_launched("modconv_materialize", st));
+    const int Ho = H + 2 * pad - k + 1, Wo = W + 2 * pad - k + 1;
+    for (int b = 0; b < B; b++) {
+        lis_igemm_params g = {1, I, H, W, O, k, k, 1, 1, pad, pad, 1, 1, 0, 0.0f, NULL, NULL, NULL, NULL};
+        LIS_TRY(lis_igemm_cuda_v1(&g, x + (size_t)b * I * H * W, wm + (size_t)b * O * I * k * k,
+                                  y + (size_t)b * O * Ho * Wo, st));
+    }
+    return LIS_OK;
+}
+
+lis_status lis_modconv_cuda(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x,
+                            const float *s, float input_gain, int B, int H, int W, float *y, float *ws,
+                            lis_precision prec, lis_stream st) {
+    return folded(mw, p, x, s, input_gain, B, H, W, y, ws, prec, st);
+}
+
+int lis_modconv_cuda_variants(const lis_modconv_cuda_variant **out) {
+    *out = g_variants;
+    return (int)(sizeof g_variants / sizeof g_variants[0]);
+}
+
+} // extern "C"

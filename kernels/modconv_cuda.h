@@ -1,0 +1,78 @@
+/* modconv_cuda.h — StyleGAN3's modulated convolution on the GPU (kernels/modconv.cu).
+ * Same semantics and parameters as kernels/modconv.h (lis_modconv_params: demodulate,
+ * padding, batch_style_norm); C header, no CUDA types; pointers are device memory.
+ *
+ * The fast path folds everything into one implicit GEMM (kernels/gemm_cuda.h):
+ *   prepare (once per layer): w <- w * rsqrt(mean_{i,ky,kx} w^2) per output channel,
+ *                             w2[o,i] = sum_{ky,kx} w[o,i,ky,kx]^2
+ *   styles (per call):        sm[b,i]  = s[b,i] * rsqrt(mean s^2)  (demodulate; per sample,
+ *                                         or over the whole batch with batch_style_norm)
+ *                             dsc[b,o] = rsqrt(sum_i w2[o,i] sm[b,i]^2 + 1e-8) * input_gain
+ *   conv:                     y[b,o] = dsc[b,o] * conv(x[b] * sm[b], w)
+ * so modulation is applied while the input tile is gathered and demodulation in the
+ * epilogue: one weight matrix serves the whole batch and nothing per sample is
+ * materialised. Equal to the reference in real arithmetic.
+ *
+ * Variants (lis_modconv_cuda_variants):
+ *   v1    straight port of lis_modconv_ref: per-sample weights materialised (wm = w * sm,
+ *         d from sum wm^2, wm *= d * gain), then the naive igemm v1 per sample
+ *   v2    folded, igemm v2 (FP32)          tf32 / bf16 / fp16: folded, tensor-core igemm
+ */
+#ifndef LIS_MODCONV_CUDA_H
+#define LIS_MODCONV_CUDA_H
+
+#include <stddef.h>
+
+#include "runtime/backend.h"
+#include "runtime/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#include "kernels/modconv.h"
+
+typedef struct {
+    int O, I, k, demodulate;
+    float *w;   /* device, O x I*k*k: normalised weights (demodulate) or the weights as given */
+    float *w2;  /* device, O x I: per-input-channel sum of the normalised weight squared, or NULL */
+} lis_modconv_cuda_weights;
+
+/* Uploads w (host, O x I x k x k) and normalises it on the device. */
+lis_status lis_modconv_cuda_prepare(lis_modconv_cuda_weights *mw, const float *w_host, int O, int I, int k,
+                                    int demodulate, lis_stream s);
+void lis_modconv_cuda_weights_free(lis_modconv_cuda_weights *mw);
+
+/* The per-call factors: s [B, I] -> sm [B, I] (input modulation), dsc [B, O] (output scale). */
+lis_status lis_modconv_cuda_styles(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *s,
+                                   float input_gain, int B, float *sm, float *dsc, lis_stream st);
+
+/* Floats of device workspace a call needs at batch B (v1 needs the per-sample weights). */
+size_t lis_modconv_cuda_workspace(const lis_modconv_cuda_weights *mw, int B, int v1);
+
+/* x [B, I, H, W], s [B, I] -> y [B, O, H + 2*pad - k + 1, W + 2*pad - k + 1]. */
+typedef lis_status (*lis_modconv_cuda_fn)(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p,
+                                          const float *x, const float *s, float input_gain, int B, int H, int W,
+                                          float *y, float *ws, lis_stream st);
+typedef struct {
+    const char *name;
+    lis_modconv_cuda_fn fn;
+    lis_precision prec;
+    int v1;               /* needs the v1 workspace */
+    const char *what;
+} lis_modconv_cuda_variant;
+int lis_modconv_cuda_variants(const lis_modconv_cuda_variant **out);
+
+lis_status lis_modconv_cuda_v1(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x,
+                               const float *s, float input_gain, int B, int H, int W, float *y, float *ws,
+                               lis_stream st);
+/* The shipped path: folded, with the igemm kernel of `prec`. */
+lis_status lis_modconv_cuda(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x,
+                            const float *s, float input_gain, int B, int H, int W, float *y, float *ws,
+                            lis_precision prec, lis_stream st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,413 @@
+#!/usr/bin/env bash
+# gpu_check.sh — the one GPU validation script: build, check every CUDA op and both
+# networks against the CPU backend and the reference bundles, compute-sanitizer on a small
+# case, kernel microbenchmarks and end-to-end benchmarks, all into ONE report.
+#
+#   bash tests/gpu_check.sh [--out DIR] [--budget SECONDS] [--dry-run] [--skip-build] [--quick]
+#   bash tests/gpu_check.sh --pack-deps      (on a dev machine: libpng/zlib for a bare GPU image)
+#   bash tests/gpu_check.sh --travel-size    (what the device tool would send; limit 64 MiB)
+#
+# Designed for a short GPU window (an H100, under 6 minutes in total; run it under a hard
+# timeout of ~8 minutes): every step has its own time limit taken from what is left of
+# --budget (default 330 s), progress goes to stdout as "[  42s] step: status", and the
+# report DIR/gpu_check.md is rewritten after every step, so whatever finished is there
+# even if the window closes. Logs of every step: DIR/logs.tar.gz; benchmark rows as JSON
+# lines: DIR/bench.jsonl (three files: the device tool returns at most 8). Default DIR:
+# bench/results/gpu_check-<date>.
+#
+# Steps (each: ok / FAIL / skipped, seconds, one-line summary in the report):
+#   env       nvidia-smi, nvcc, compute-sanitizer, cuDNN location, commit
+#   build     make with CUDA for this GPU's architecture only, in build/gpu/ (never mixes
+#             with CPU-only objects: the Makefile does not track flag changes)
+#   ops       build/gpu/tests/test_cuda_ops: every op and variant vs the CPU _ref
+#   nets      build/gpu/tests/test_cuda_nets: generator and classifier vs the bundles and
+#             the CPU backend, the generate -> classify pipeline on the device
+#   sanitize  compute-sanitizer memcheck on test_cuda_ops --quick, racecheck on the
+#             shared-memory kernels (igemm, filtered_lrelu) --quick
+#   cli       lis-run generate --device cuda vs --device cpu on the bundled toy generator
+#             (only if the CLI accepts --device cuda)
+#   bench-ops lis-bench cuda ops (every kernel vs cuBLAS / cuDNN, TFLOP/s or GB/s)
+#   bench-net lis-bench cuda generator,classifier,e2e (images/s per batch and precision,
+#             deviation from fp32)
+#
+# --dry-run: on a machine without a GPU, runs the same flow (build with nvcc if present,
+# the test binaries report "SKIP cuda: no device", the sanitizer and benchmarks are
+# skipped) and exits 0 if the flow itself works. Exit status otherwise: 0 all ok, 1 a step
+# failed.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+BUDGET=${LIS_GPU_BUDGET:-330}
+OUTDIR=""
+DRY=0
+SKIP_BUILD=0
+QUICK=0
+MODE=run
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --dry-run) DRY=1 ;;
+    --skip-build) SKIP_BUILD=1 ;;
+    --quick) QUICK=1 ;;
+    --budget) BUDGET=${2:?--budget needs seconds}; shift ;;
+    --budget=*) BUDGET=${1#--budget=} ;;
+    --out) OUTDIR=${2:?--out needs a directory}; shift ;;
+    --out=*) OUTDIR=${1#--out=} ;;
+    --pack-deps) MODE=pack ;;
+    --travel-size) MODE=travel ;;
+    -h | --help) sed -n '2,45p' "$0"; exit 0 ;;
+    *) echo "gpu_check.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+# ---------------------------------------------------------------- helper modes
+
+travel_size() {
+    # what the device tool sends: tracked + untracked-not-ignored files (limit 64 MiB)
+    local total
+    total=$(git ls-files -co --exclude-standard -z 2>/dev/null | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
+    echo "${total:-0}"
+}
+
+if [ "$MODE" = travel ]; then
+    t=$(travel_size)
+    echo "the device tool would send $((t / 1048576)) MiB (limit 64 MiB)"
+    echo "largest:"
+    git ls-files -co --exclude-standard -z | du -b --files0-from=- 2>/dev/null | sort -n | tail -10 |
+        awk '{ printf "  %6.1f MiB  %s\n", $1 / 1048576, $2 }'
+    echo "the GPU check needs from tests/data: sgxl_ops, sgxl_tiny/{io,weights}.safetensors + config.json,"
+    echo "sgxl_imagenet256_synth, resnet50_synth_gain, resnet_small_ckpt, preprocess (resnet50_synth optional)"
+    [ "$t" -le 67108864 ]
+    exit $?
+fi
+
+if [ "$MODE" = pack ]; then
+    # static libpng + zlib and their headers, for a GPU image without libpng-dev; carry it:
+    #   echo /.gpu_deps/ >> .git/info/exclude;  run(..., carry: [".gpu_deps"])
+    set -e
+    rm -rf .gpu_deps
+    mkdir -p .gpu_deps/include .gpu_deps/lib
+    for h in png.h pngconf.h pnglibconf.h zlib.h zconf.h; do cp -L "/usr/include/$h" .gpu_deps/include/; done
+    cp -L "$(gcc -print-file-name=libpng16.a)" .gpu_deps/lib/libpng.a
+    cp -L "$(gcc -print-file-name=libz.a)" .gpu_deps/lib/libz.a
+    grep -qx '/.gpu_deps/' .git/info/exclude 2>/dev/null || echo '/.gpu_deps/' >> .git/info/exclude
+    du -sh .gpu_deps
+    echo "packed .gpu_deps (ignored via .git/info/exclude); pass carry: [\".gpu_deps\"] to the device run"
+    exit 0
+fi
+
+# a dry run on a 2-core dev machine builds everything from scratch: no GPU-window limits
+[ $DRY = 1 ] && [ -z "${LIS_GPU_BUDGET:-}" ] && BUDGET=3600
+BUILD_MAX=240
+[ $DRY = 1 ] && BUILD_MAX=3000
+
+# ---------------------------------------------------------------- setup
+
+START=$(date +%s)
+STAMP=$(date -u +%Y%m%d-%H%M%S)
+[ -n "$OUTDIR" ] || OUTDIR="bench/results/gpu_check-$STAMP"
+mkdir -p "$OUTDIR" || { echo "gpu_check.sh: cannot create $OUTDIR" >&2; exit 1; }
+OUTDIR=$(cd "$OUTDIR" && pwd)
+# raw logs outside OUTDIR (the device tool returns at most 8 files): OUTDIR gets the tarball
+LOGROOT=$(mktemp -d /tmp/lis_gpu_check.XXXXXX)
+LOGS="$LOGROOT/logs"
+mkdir -p "$LOGS"
+REPORT="$OUTDIR/gpu_check.md"
+JSONL="$OUTDIR/bench.jsonl"
+: > "$JSONL"
+STEPS=""      # "name|status|seconds|summary" lines
+DETAILS=""    # markdown appended after the table
+FAILED=0
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$(git status --porcelain 2>/dev/null | wc -l | tr -d ' ')
+[ "$DIRTY" = 0 ] && DIRTY=""
+export LIS_COMMIT="$COMMIT${DIRTY:+ (+$DIRTY uncommitted)}"
+
+elapsed() { echo $(($(date +%s) - START)); }
+left() { echo $((BUDGET - $(elapsed))); }
+say() { printf '[%4ds] %s\n' "$(elapsed)" "$*"; }
+
+write_report() {
+    {
+        echo "# lis GPU check — $STAMP"
+        echo
+        echo "- commit: $LIS_COMMIT"
+        echo "- device: ${GPU_NAME:-none}"
+        echo "- driver / nvcc: ${DRIVER:-?} / ${NVCC_VER:-?}"
+        echo "- mode: $([ $DRY = 1 ] && echo 'DRY RUN (no GPU expected)' || echo 'GPU')$([ $QUICK = 1 ] && echo ', quick'), budget ${BUDGET} s, elapsed $(elapsed) s"
+        echo
+        echo "| step | status | seconds | summary |"
+        echo "|---|---|---|---|"
+        printf '%s' "$STEPS" | while IFS='|' read -r n s t m; do
+            [ -n "$n" ] && echo "| $n | $s | $t | $m |"
+        done
+        echo
+        printf '%s\n' "$DETAILS"
+    } > "$REPORT.tmp" && mv "$REPORT.tmp" "$REPORT"
+    tar czf "$OUTDIR/logs.tar.gz" -C "$LOGROOT" logs 2>/dev/null
+}
+
+# record NAME STATUS SECONDS SUMMARY [details-file-or-text]
+record() {
+    local name=$1 status=$2 secs=$3 summary=$4
+    summary=$(printf '%s' "$summary" | tr '|\n' '/ ' | cut -c1-300)
+    STEPS="$STEPS$name|$status|$secs|$summary
+"
+    case "$status" in FAIL*) FAILED=1 ;; esac
+    say "$name: $status ($secs s) $summary"
+    write_report
+}
+
+detail() { DETAILS="$DETAILS
+$1
+"; }
+
+# run_step NAME MAXSECONDS LOGFILE CMD...: runs under a limit of min(MAX, left - reserve)
+STEP_RC=0
+STEP_SECS=0
+run_step() {
+    local name=$1 max=$2 log=$3
+    shift 3
+    local lim
+    lim=$(($(left) - 10))
+    [ "$lim" -gt "$max" ] && lim=$max
+    if [ "$lim" -lt 15 ]; then
+        STEP_RC=124
+        STEP_SECS=0
+        echo "not run: time budget exhausted" > "$log"
+        return
+    fi
+    say "$name: running (limit ${lim}s)"
+    local t0=$(date +%s)
+    timeout -k 5 "$lim" "$@" > "$log" 2>&1
+    STEP_RC=$?
+    STEP_SECS=$(($(date +%s) - t0))
+}
+
+# summary of a harness log: counts and the first failures
+harness_summary() {
+    local log=$1
+    local ok fail skip
+    ok=$(grep -c '^ok ' "$log" 2>/dev/null); fail=$(grep -c '^FAIL' "$log" 2>/dev/null); skip=$(grep -c '^SKIP' "$log" 2>/dev/null)
+    echo "$ok checks ok, $fail failed, $skip skipped"
+}
+
+harness_details() {
+    local title=$1 log=$2
+    local body
+    body=$(grep -E '^(FAIL|SKIP)' "$log" | head -40)
+    [ -n "$body" ] || body="(no failures)"
+    detail "### $title
+\`\`\`
+$(grep -E '^     ' "$log" | head -30)
+$body
+$(tail -2 "$log")
+\`\`\`"
+}
+
+trap 'say "interrupted"; record interrupted "FAIL (signal)" "$(elapsed)" "the script was stopped"; exit 1' INT TERM
+
+# ---------------------------------------------------------------- env
+
+say "gpu_check: report in $REPORT"
+GPU_NAME=none
+HAVE_GPU=0
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L > "$LOGS/nvidia-smi.log" 2>&1; then
+    GPU_NAME=$(nvidia-smi --query-gpu=name,memory.total,compute_cap --format=csv,noheader 2>/dev/null | head -1)
+    DRIVER=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -1)
+    CC_CAP=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '. ')
+    HAVE_GPU=1
+    nvidia-smi >> "$LOGS/nvidia-smi.log" 2>&1
+fi
+NVCC=$(command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+NVCC_VER=$([ -n "$NVCC" ] && "$NVCC" --version | grep -o 'release [0-9.]*' || echo "none")
+SANITIZER=$(command -v compute-sanitizer 2>/dev/null || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null || echo "")
+# cuDNN (the convolution baseline; loaded at run time): system, CUDA dir or the Python wheel
+CUDNN_DIR=""
+if ! ldconfig -p 2>/dev/null | grep -q 'libcudnn.so.9'; then
+    for d in /usr/local/cuda/lib64 $(python3 -c 'import nvidia.cudnn, os; print(os.path.join(list(nvidia.cudnn.__path__)[0], "lib"))' 2>/dev/null); do
+        if ls "$d"/libcudnn.so.9* >/dev/null 2>&1; then CUDNN_DIR=$d; break; fi
+    done
+fi
+[ -n "$CUDNN_DIR" ] && export LD_LIBRARY_PATH="$CUDNN_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+TRAVEL=$(travel_size)
+record env "ok" "$(elapsed)" "GPU: $GPU_NAME; nvcc: $NVCC_VER; compute-sanitizer: ${SANITIZER:-absent}; cuDNN: ${CUDNN_DIR:-system or absent}; tree $((TRAVEL / 1048576)) MiB"
+if [ $HAVE_GPU = 0 ] && [ $DRY = 0 ]; then
+    record env "FAIL" "$(elapsed)" "no GPU (nvidia-smi failed); use --dry-run on a machine without one"
+    exit 1
+fi
+
+# ---------------------------------------------------------------- build
+
+BUILD=build/gpu
+MAKEARGS=(BUILD=$BUILD)
+if [ -n "$NVCC" ]; then
+    MAKEARGS+=(CUDA=1)
+    # only this GPU's architecture (half the nvcc time); sm_90 for a dry run
+    [ -n "${CC_CAP:-}" ] && MAKEARGS+=("CUDA_ARCH=-gencode arch=compute_${CC_CAP},code=sm_${CC_CAP}")
+    [ -z "${CC_CAP:-}" ] && [ $DRY = 1 ] && MAKEARGS+=("CUDA_ARCH=-gencode arch=compute_90,code=sm_90")
+else
+    MAKEARGS+=(CUDA=0)
+fi
+# libpng: the system's, or the static copy packed by --pack-deps and carried as .gpu_deps
+if ! printf '#include <png.h>\nint main(void){return 0;}\n' | gcc -x c - -o /tmp/lis_png_probe -lpng -lz >/dev/null 2>&1; then
+    if [ -d .gpu_deps/include ]; then
+        MAKEARGS+=("EXTRA_CFLAGS=-I$ROOT/.gpu_deps/include" "CC=gcc -L$ROOT/.gpu_deps/lib")
+    else
+        record build "FAIL" 0 "libpng-dev is missing and there is no .gpu_deps: run 'bash tests/gpu_check.sh --pack-deps' on the dev machine and carry .gpu_deps"
+        exit 1
+    fi
+fi
+# the test binaries are required; lis-run and lis-bench are built too, but a file of the CLI
+# that does not compile only skips the steps that need it (make -k keeps going)
+NEED=($BUILD/tests/test_cuda_ops $BUILD/tests/test_cuda_nets)
+WANT=(bench/lis-bench lis-run)
+# built in this run (newer than the marker), or up to date
+built() { [ -x "$1" ] && { [ "$1" -nt "$LOGS/.build_start" ] || make -q "${MAKEARGS[@]}" "$1" >/dev/null 2>&1; }; }
+touch "$LOGS/.build_start"
+if [ $SKIP_BUILD = 1 ]; then
+    record build "skipped" 0 "--skip-build"
+else
+    run_step build $BUILD_MAX "$LOGS/build.log" make -k -j"$(nproc)" "${MAKEARGS[@]}" "${NEED[@]}" "${WANT[@]}"
+    missing=""
+    for t in "${NEED[@]}" "${WANT[@]}"; do built "$t" || missing="$missing $t"; done
+    if [ $STEP_RC -ne 0 ]; then
+        detail "### build errors
+\`\`\`
+$(grep -E 'error|Error' "$LOGS/build.log" | head -20)
+\`\`\`"
+    fi
+    need_missing=""
+    for t in "${NEED[@]}"; do case " $missing " in *" $t "*) need_missing="$need_missing $t" ;; esac; done
+    if [ -n "$need_missing" ] || [ $STEP_RC -eq 124 ] || [ $STEP_RC -eq 137 ]; then
+        record build "FAIL (rc $STEP_RC)" "$STEP_SECS" "not built:${need_missing:- (time limit)}; see logs/build.log"
+        exit 1
+    fi
+    record build "$([ -z "$missing" ] && echo ok || echo 'ok (partly)')" "$STEP_SECS" \
+        "make ${MAKEARGS[*]}; $(grep -c nvcc "$LOGS/build.log") nvcc compiles${missing:+; NOT built:$missing (their steps are skipped)}"
+fi
+have_bin() { [ -x "$1" ] && { [ $SKIP_BUILD = 1 ] || built "$1"; }; }
+
+# ---------------------------------------------------------------- tests
+
+# test binaries exit 77 without a device: expected in a dry run, a failure otherwise
+test_step() {
+    local name=$1 max=$2
+    shift 2
+    run_step "$name" "$max" "$LOGS/$name.log" "$@"
+    local summary
+    summary=$(harness_summary "$LOGS/$name.log")
+    if [ $STEP_RC -eq 0 ]; then
+        record "$name" "ok" "$STEP_SECS" "$summary"
+    elif [ $STEP_RC -eq 77 ]; then
+        if [ $DRY = 1 ]; then record "$name" "skipped (no device, dry run)" "$STEP_SECS" "$(grep -m1 '^SKIP' "$LOGS/$name.log")"
+        else record "$name" "FAIL (skipped: no device)" "$STEP_SECS" "$(grep -m1 '^SKIP' "$LOGS/$name.log")"; fi
+    elif [ $STEP_RC -eq 124 ] || [ $STEP_RC -eq 137 ]; then
+        record "$name" "FAIL (time limit)" "${STEP_SECS:-0}" "$summary; $(tail -1 "$LOGS/$name.log")"
+    else
+        record "$name" "FAIL (rc $STEP_RC)" "$STEP_SECS" "$summary"
+    fi
+    harness_details "$name" "$LOGS/$name.log"
+}
+
+test_step ops 90 $BUILD/tests/test_cuda_ops $([ $QUICK = 1 ] && echo --quick)
+test_step nets 150 $BUILD/tests/test_cuda_nets $([ $QUICK = 1 ] && echo --quick)
+
+# ---------------------------------------------------------------- compute-sanitizer
+
+if [ $HAVE_GPU = 0 ]; then
+    record sanitize "skipped (no device)" 0 "${SANITIZER:-compute-sanitizer absent}"
+elif [ -z "$SANITIZER" ]; then
+    record sanitize "skipped" 0 "compute-sanitizer not found"
+else
+    # part NAME MAX CMD...: one sanitizer run, one report row
+    san_part() {
+        local name=$1 max=$2
+        shift 2
+        run_step "$name" "$max" "$LOGS/$name.log" "$SANITIZER" --error-exitcode 9 --print-limit 20 "$@"
+        local errs
+        errs=$(grep -E 'ERROR SUMMARY' "$LOGS/$name.log" | tail -1)
+        if [ $STEP_RC -eq 0 ]; then record "$name" "ok" "$STEP_SECS" "${errs:-no summary line}; $(harness_summary "$LOGS/$name.log")"
+        elif [ $STEP_RC -eq 124 ] || [ $STEP_RC -eq 137 ]; then record "$name" "FAIL (time limit)" "$STEP_SECS" "$errs"
+        else record "$name" "FAIL (rc $STEP_RC)" "$STEP_SECS" "$errs; $(harness_summary "$LOGS/$name.log")"; fi
+        detail "### $name
+\`\`\`
+$(grep -E 'ERROR SUMMARY|Invalid|Race|hazard|^FAIL|========= [A-Z]' "$LOGS/$name.log" | head -20)
+\`\`\`"
+    }
+    san_part sanitize-memcheck 70 --tool memcheck $BUILD/tests/test_cuda_ops --quick
+    san_part sanitize-racecheck 40 --tool racecheck $BUILD/tests/test_cuda_ops --quick --op igemm --params 'n=2,c=3,h=11'
+    san_part sanitize-racecheck-fl 30 --tool racecheck $BUILD/tests/test_cuda_ops --quick --op filtered_lrelu --params 'L1,'
+    san_part sanitize-memcheck-nets 60 --tool memcheck $BUILD/tests/test_cuda_nets --quick --only pipe
+fi
+
+# ---------------------------------------------------------------- CLI
+
+if ! have_bin lis-run; then
+    record cli "skipped" 0 "lis-run was not built"
+elif ./lis-run generate --help 2>/dev/null | grep -q -- '--precision'; then
+    run_step cli 40 "$LOGS/cli.log" bash -c "
+        set -e
+        ./lis-run generate --weights cli/demo/generator.safetensors --seeds 1,2,3 --class 0,1,2 --device cpu -o /tmp/lis_gc_cpu.npy
+        ./lis-run generate --weights cli/demo/generator.safetensors --seeds 1,2,3 --class 0,1,2 --device cuda -o /tmp/lis_gc_gpu.npy
+        ./lis-run generate --weights cli/demo/generator.safetensors --seeds 1,2,3 --class 0,1,2 --device cuda --precision bf16 -o /tmp/lis_gc_bf16.npy
+        python3 -c 'import numpy as n; a=n.load(\"/tmp/lis_gc_cpu.npy\"); b=n.load(\"/tmp/lis_gc_gpu.npy\"); c=n.load(\"/tmp/lis_gc_bf16.npy\"); d=abs(a-b).max(); print(\"max |cpu - cuda| =\", d, \" max |cpu - bf16| =\", abs(a-c).max()); assert d <= 1e-4 * max(1, abs(a).max())' || echo 'numpy comparison unavailable'"
+    if [ $STEP_RC -eq 0 ]; then record cli "ok" "$STEP_SECS" "$(grep 'max |' "$LOGS/cli.log" | tail -1)"
+    elif [ $DRY = 1 ]; then record cli "skipped (no device, dry run)" "$STEP_SECS" "$(tail -1 "$LOGS/cli.log")"
+    else record cli "FAIL (rc $STEP_RC)" "$STEP_SECS" "$(tail -2 "$LOGS/cli.log")"; fi
+else
+    record cli "skipped" 0 "lis-run generate has no --device/--precision yet (patch not applied)"
+fi
+
+# ---------------------------------------------------------------- benchmarks
+
+bench_step() {
+    local name=$1 max=$2
+    shift 2
+    run_step "$name" "$max" "$LOGS/$name.log" ./bench/lis-bench cuda "$@" --jsonl "$JSONL"
+    local last
+    last=$(grep -E '^lis-bench cuda:' "$LOGS/$name.log" | tail -1)
+    if [ $DRY = 1 ] && [ $HAVE_GPU = 0 ]; then
+        if [ $STEP_RC -eq 0 ]; then record "$name" "skipped (no device, dry run)" "$STEP_SECS" "$last"
+        else record "$name" "FAIL (rc $STEP_RC)" "$STEP_SECS" "$(tail -1 "$LOGS/$name.log")"; fi
+    elif [ $STEP_RC -eq 0 ]; then
+        record "$name" "ok" "$STEP_SECS" "$last"
+    elif [ $STEP_RC -eq 124 ] || [ $STEP_RC -eq 137 ]; then
+        record "$name" "FAIL (time limit)" "${STEP_SECS:-0}" "partial rows in the log"
+    else
+        record "$name" "FAIL (rc $STEP_RC)" "$STEP_SECS" "$last"
+    fi
+    detail "### $name
+$(grep -E '^(\||## |per image|built the)' "$LOGS/$name.log")"
+}
+
+if ! have_bin bench/lis-bench; then
+    record bench "skipped" 0 "bench/lis-bench was not built"
+elif [ $HAVE_GPU = 0 ] && [ $DRY = 1 ]; then
+    # exercise the command lines; lis-bench says "nothing to run" and exits 0 without a device
+    bench_step bench-ops 30 ops --seconds 0.2 --budget 10
+    bench_step bench-net 30 generator,classifier,e2e --budget 10
+else
+    l=$(left)
+    bench_step bench-ops 100 ops --seconds 0.2 --budget $((l > 180 ? 70 : l / 3))
+    # the full-size generator once, shared by the generator and end-to-end suites
+    FULL=/tmp/lis_gpu_check_full.safetensors
+    have_bin lis-run && ./lis-run convert tests/data/sgxl_imagenet256_synth/weights.manifest \
+        --shipped tests/data/sgxl_imagenet256_synth/weights.safetensors \
+        --config tests/data/sgxl_imagenet256_synth/config.json -o "$FULL" > "$LOGS/convert.log" 2>&1 || FULL=""
+    l=$(left)
+    bench_step bench-net 150 generator,classifier,e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? l - 45 : 15)) --net-reps 1 \
+        $([ $QUICK = 1 ] && echo "--gen-batch 1,8 --cls-batch 1,64")
+    rm -f /tmp/lis_gpu_check_full.safetensors
+fi
+
+# ---------------------------------------------------------------- done
+
+if [ $DRY = 1 ]; then
+    # the flow worked if the build and every step ran; skips are expected without a GPU
+    FAILED=0
+    printf '%s' "$STEPS" | grep -q '|FAIL' && FAILED=1
+fi
+record done "$([ $FAILED = 0 ] && echo ok || echo 'FAIL (see above)')" "$(elapsed)" "report: $REPORT"
+exit $FAILED

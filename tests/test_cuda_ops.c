@@ -1,0 +1,665 @@
+/* test_cuda_ops.c — every CUDA op and every variant against the CPU reference (_ref) on
+ * fresh random inputs, with the device outputs poisoned (NaN bytes) before each run so an
+ * element the kernel forgets to write fails the check.
+ *
+ *   build/tests/test_cuda_ops [--op NAME] [--params SUBSTR] [--quick] [--seed N]
+ *     --op      only cases whose op name contains NAME (igemm, conv2d, gemm, cublas, modconv,
+ *               filtered_lrelu, bias_act, fc, synth_input, maxpool, avgpool, linear,
+ *               preprocess, to_u8)
+ *     --params  only cases whose full name contains SUBSTR
+ *     --quick   small shapes only (for compute-sanitizer)
+ *     --seed    the random seed (default: from the clock; printed; LIS_TEST_SEED also works)
+ * Without a CUDA device (or a CUDA build) it prints "SKIP cuda: no device" and exits 77.
+ *
+ * Tolerances. FP32 variants: |got - ref| <= atol + rtol |ref| with the CPU tests' bounds
+ * (conv: 2e-5 + 1e-5 |ref| as test_resnet, outputs O(1); StyleGAN ops: 2e-6 * max(1, max|ref|)
+ * as test_sgxl_ops, relaxed to 1e-5 * max(1, max|ref|) for sums over > 1000 terms; synthesis
+ * input 5e-5). Integer / selection ops (bias_act, pools, preprocess, uint8): exact.
+ * Tensor-core variants: the operands are rounded, so per element they are compared through
+ * the normalised mean squared error NMSE = sum (got-ref)^2 / sum ref^2 against the rounding
+ * model (unit roundoff u: tf32 and fp16 2^-11, bf16 2^-8; NMSE ~ u^2 for random-sign sums):
+ * tf32 / fp16 <= 2e-6, bf16 <= 1e-4, plus max |got - ref| <= 0.02 (tf32, fp16) or 0.1 (bf16)
+ * times max|ref| to catch isolated wrong elements.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernels/bias_act.h"
+#include "kernels/bias_act_cuda.h"
+#include "kernels/conv2d.h"
+#include "kernels/conv2d_cuda.h"
+#include "kernels/fc.h"
+#include "kernels/fc_cuda.h"
+#include "kernels/filtered_lrelu.h"
+#include "kernels/filtered_lrelu_cuda.h"
+#include "kernels/gemm.h"
+#include "kernels/gemm_cuda.h"
+#include "kernels/linear.h"
+#include "kernels/linear_cuda.h"
+#include "kernels/modconv.h"
+#include "kernels/modconv_cuda.h"
+#include "kernels/pool.h"
+#include "kernels/pool_cuda.h"
+#include "kernels/preprocess.h"
+#include "kernels/preprocess_cuda.h"
+#include "kernels/synth_input.h"
+#include "kernels/synth_input_cuda.h"
+#include "kernels/to_u8_cuda.h"
+#include "runtime/backend.h"
+#include "runtime/threads.h"
+#include "tests/harness.h"
+
+static const char *g_op = "", *g_params = "";
+static int g_quick;
+static unsigned g_seed;
+static lis_stream g_s;
+
+/* ---------------------------------------------------------------- helpers */
+
+static int want(const char *op, const char *name) { return strstr(op, g_op) && strstr(name, g_params); }
+
+static float frand(unsigned *s) {
+    *s = *s * 1664525u + 1013904223u;
+    return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static float *rnd(size_t n, float scale) {
+    float *p = malloc(n * sizeof(float) + 64);
+    LIS_ASSERT(p);
+    for (size_t i = 0; i < n; i++) p[i] = frand(&g_seed) * scale;
+    return p;
+}
+
+static void *up(const void *h, size_t bytes) {
+    void *d = lis_dev_upload(h, bytes, "test input");
+    if (!d) { fprintf(stderr, "%s\n", lis_err_msg()); abort(); }
+    return d;
+}
+
+/* A poisoned device output buffer of n floats (every byte 0xff: a NaN). */
+static float *dpoison(size_t n) {
+    float *d = lis_dev_alloc(n * sizeof(float) + 64, "test output");
+    if (!d || lis_dev_memset(d, 0xff, n * sizeof(float) + 64, g_s) != LIS_OK) { fprintf(stderr, "%s\n", lis_err_msg()); abort(); }
+    return d;
+}
+
+static float *down(const float *d, size_t n) {
+    float *h = malloc(n * sizeof(float) + 64);
+    LIS_ASSERT(h);
+    if (lis_dev_d2h(h, d, n * sizeof(float), g_s) != LIS_OK) {
+        lis_check(0, "copy back: %s", lis_err_msg());
+        for (size_t i = 0; i < n; i++) h[i] = NAN;
+    }
+    return h;
+}
+
+/* A status check that also synchronises, so an asynchronous fault is blamed here. */
+static int ran(lis_status s, const char *name) {
+    if (s == LIS_OK) s = lis_stream_sync(g_s);
+    return lis_check_ok(s, name);
+}
+
+static double max_abs(const float *x, size_t n) { return lis_max_abs(x, (int64_t)n); }
+
+/* Compares a variant of precision `prec` to the reference (see the file comment). */
+static void check_prec(const char *name, const float *got, const float *ref, size_t n, lis_precision prec, double atol,
+                       double rtol) {
+    if (prec == LIS_PREC_FP32) { lis_check_close(name, got, ref, (int64_t)n, atol, rtol); return; }
+    double num = 0, den = 0, mx = 0, mref = max_abs(ref, n);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(got[i])) { bad++; continue; }
+        double d = (double)got[i] - ref[i];
+        num += d * d;
+        den += (double)ref[i] * ref[i];
+        if (fabs(d) > mx) mx = fabs(d);
+    }
+    const double nmse = den > 0 ? num / den : num, bound = prec == LIS_PREC_BF16 ? 1e-4 : 2e-6;
+    const double mbound = (prec == LIS_PREC_BF16 ? 0.1 : 0.02) * (mref > 1e-30 ? mref : 1.0);
+    lis_check(bad == 0 && nmse <= bound && mx <= mbound,
+              "%s [%s]: n=%zu NMSE %.3g (bound %.1g), max abs %.3g (bound %.3g), non-finite %zu", name,
+              lis_precision_name(prec), n, nmse, bound, mx, mbound, bad);
+}
+
+/* ---------------------------------------------------------------- igemm as conv2d */
+
+static void conv_case(int N, int C, int H, int W, int K, int R, int S, int sh, int sw, int ph, int pw, int dh, int dw,
+                      lis_act act, int bias, int res, int alias) {
+    lis_conv2d_params p = {N, C, H, W, K, R, S, sh, sw, ph, pw, dh, dw, act, 0.2f};
+    char name[256];
+    snprintf(name, sizeof name, "conv2d(n=%d,c=%d,h=%d,w=%d,k=%d,r=%d,s=%d,stride=%dx%d,pad=%dx%d,dil=%dx%d,act=%d%s%s%s)",
+             N, C, H, W, K, R, S, sh, sw, ph, pw, dh, dw, act, bias ? ",bias" : "", res ? ",res" : "", alias ? "=y" : "");
+    if (!want("conv2d igemm cudnn", name)) return;
+    const int run_igemm = strstr("conv2d igemm", g_op) != NULL, run_cudnn = strstr("conv2d cudnn", g_op) != NULL;
+    int Ho, Wo;
+    lis_conv2d_out_shape(&p, &Ho, &Wo);
+    size_t nx = (size_t)N * C * H * W, nw = (size_t)K * C * R * S, ny = (size_t)N * K * Ho * Wo;
+    float *x = rnd(nx, 1.0f), *w = rnd(nw, 1.0f / sqrtf((float)(C * R * S)));
+    float *b = bias ? rnd((size_t)K, 0.5f) : NULL, *r = res ? rnd(ny, 1.0f) : NULL, *yr = malloc(ny * sizeof(float));
+    lis_conv2d_ref(&p, x, w, b, r, yr);
+    float *dx = up(x, nx * 4), *dw_ = up(w, nw * 4), *db = b ? up(b, (size_t)K * 4) : NULL, *dr = r ? up(r, ny * 4) : NULL;
+    const lis_igemm_variant *v;
+    int nv = run_igemm ? lis_igemm_cuda_variants(&v) : 0;
+    for (int i = 0; i < nv; i++) {
+        char vn[320];
+        snprintf(vn, sizeof vn, "igemm_%s %s", v[i].name, name);
+        float *dy = dpoison(ny);
+        if (alias) LIS_ASSERT(lis_dev_h2d(dy, r, ny * 4, g_s) == LIS_OK);
+        if (ran(lis_conv2d_cuda_variant(&v[i], &p, dx, dw_, db, alias ? dy : dr, dy, g_s), vn)) {
+            float *y = down(dy, ny);
+            check_prec(vn, y, yr, ny, v[i].prec, 2e-5, 1e-5);
+            free(y);
+        }
+        lis_dev_free(dy);
+    }
+    /* the cuDNN baseline where present (FP32 and TF32) */
+    if (run_cudnn) {
+        for (int prec = LIS_PREC_FP32; prec <= LIS_PREC_TF32; prec++) {
+            lis_cudnn_conv *c;
+            char vn[320];
+            snprintf(vn, sizeof vn, "cudnn %s", name);
+            if (lis_cudnn_conv_plan(&c, &p, (lis_precision)prec) != LIS_OK) {
+                static int said;
+                if (!said++) printf("     (cuDNN baseline not checked: %s)\n", lis_err_msg());
+                break;
+            }
+            float *dy = dpoison(ny);
+            if (alias) LIS_ASSERT(lis_dev_h2d(dy, r, ny * 4, g_s) == LIS_OK);
+            if (ran(lis_cudnn_conv_run(c, dx, dw_, db, alias ? dy : dr, dy, g_s), vn)) {
+                float *y = down(dy, ny);
+                check_prec(vn, y, yr, ny, (lis_precision)prec, 2e-5, 1e-5);
+                free(y);
+            }
+            lis_dev_free(dy);
+            lis_cudnn_conv_free(c);
+        }
+    }
+    lis_dev_free(dx); lis_dev_free(dw_); lis_dev_free(db); lis_dev_free(dr);
+    free(x); free(w); free(b); free(r); free(yr);
+}
+
+static void test_conv(void) {
+    conv_case(2, 3, 11, 13, 5, 3, 3, 1, 1, 1, 1, 1, 1, LIS_ACT_RELU, 1, 0, 0);
+    conv_case(2, 7, 5, 6, 13, 1, 1, 1, 1, 0, 0, 1, 1, LIS_ACT_RELU, 1, 1, 0);
+    conv_case(2, 7, 5, 6, 13, 1, 1, 1, 1, 0, 0, 1, 1, LIS_ACT_RELU, 1, 1, 1);
+    conv_case(1, 8, 9, 9, 16, 1, 1, 2, 2, 0, 0, 1, 1, LIS_ACT_NONE, 1, 0, 0);
+    conv_case(2, 3, 20, 17, 8, 7, 7, 2, 2, 3, 3, 1, 1, LIS_ACT_NONE, 1, 0, 0);
+    conv_case(1, 6, 8, 8, 130, 3, 3, 2, 2, 1, 1, 1, 1, LIS_ACT_RELU, 1, 0, 0);
+    conv_case(2, 5, 12, 12, 7, 3, 3, 1, 1, 2, 2, 2, 2, LIS_ACT_LRELU, 1, 0, 0);
+    conv_case(1, 2, 3, 3, 3, 1, 1, 1, 1, 2, 2, 1, 1, LIS_ACT_NONE, 0, 0, 0);
+    conv_case(3, 4, 1, 1, 5, 3, 3, 1, 1, 1, 1, 1, 1, LIS_ACT_RELU, 1, 1, 1);
+    conv_case(1, 3, 10, 11, 4, 3, 5, 2, 1, 1, 2, 1, 3, LIS_ACT_NONE, 1, 0, 0);
+    if (g_quick) return;
+    conv_case(2, 64, 14, 14, 256, 3, 3, 1, 1, 1, 1, 1, 1, LIS_ACT_RELU, 1, 1, 0);
+    conv_case(1, 96, 7, 7, 200, 1, 1, 1, 1, 0, 0, 1, 1, LIS_ACT_RELU, 1, 1, 1);
+    conv_case(2, 3, 64, 64, 64, 7, 7, 2, 2, 3, 3, 1, 1, LIS_ACT_NONE, 1, 0, 0);      /* ResNet stem */
+    conv_case(1, 300, 9, 9, 129, 3, 3, 1, 1, 1, 1, 1, 1, LIS_ACT_RELU, 1, 1, 0);    /* K tail, M tail */
+    conv_case(1, 256, 20, 20, 260, 3, 3, 2, 2, 1, 1, 1, 1, LIS_ACT_RELU, 1, 0, 0);
+}
+
+/* ---------------------------------------------------------------- plain GEMM and cuBLAS */
+
+static void gemm_case(int M, int N, int K) {
+    char name[128];
+    snprintf(name, sizeof name, "gemm(m=%d,n=%d,k=%d)", M, N, K);
+    if (!want("gemm cublas", name)) return;
+    float *A = rnd((size_t)M * K, 1.0f), *B = rnd((size_t)K * N, 1.0f / sqrtf((float)K)), *C = malloc((size_t)M * N * 4);
+    const float **rows = malloc(sizeof(float *) * (size_t)K);
+    lis_gemm_rows_from_matrix(B, K, N, rows);
+    lis_gemm_ref(M, N, K, A, K, rows, C, N, 0);
+    float *dA = up(A, (size_t)M * K * 4), *dB = up(B, (size_t)K * N * 4);
+    double tol = 1e-5 * sqrt((double)K);
+    for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
+        char vn[192];
+        snprintf(vn, sizeof vn, "gemm_cuda %s", name);
+        float *dC = dpoison((size_t)M * N);
+        if (ran(lis_gemm_cuda(M, N, K, dA, dB, dC, (lis_precision)prec, g_s), vn)) {
+            float *c = down(dC, (size_t)M * N);
+            check_prec(vn, c, C, (size_t)M * N, (lis_precision)prec, tol, 1e-5);
+            free(c);
+        }
+        /* cuBLAS: 16-bit operands converted first */
+        snprintf(vn, sizeof vn, "cublas %s", name);
+        void *a16 = dA, *b16 = dB;
+        if (prec >= LIS_PREC_BF16) {
+            a16 = lis_dev_alloc((size_t)M * K * 2, "a16");
+            b16 = lis_dev_alloc((size_t)K * N * 2, "b16");
+            LIS_ASSERT(a16 && b16);
+            LIS_ASSERT(lis_cuda_convert_f32(dA, a16, (size_t)M * K, (lis_precision)prec, g_s) == LIS_OK);
+            LIS_ASSERT(lis_cuda_convert_f32(dB, b16, (size_t)K * N, (lis_precision)prec, g_s) == LIS_OK);
+        }
+        LIS_ASSERT(lis_dev_memset(dC, 0xff, (size_t)M * N * 4, g_s) == LIS_OK);
+        if (ran(lis_gemm_cublas(M, N, K, a16, b16, dC, (lis_precision)prec, g_s), vn)) {
+            float *c = down(dC, (size_t)M * N);
+            check_prec(vn, c, C, (size_t)M * N, (lis_precision)prec, tol, 1e-5);
+            free(c);
+        }
+        if (prec >= LIS_PREC_BF16) { lis_dev_free(a16); lis_dev_free(b16); }
+        lis_dev_free(dC);
+    }
+    lis_dev_free(dA); lis_dev_free(dB);
+    free(A); free(B); free(C); free(rows);
+}
+
+static void test_gemm(void) {
+    gemm_case(1, 1, 1);
+    gemm_case(5, 7, 3);
+    gemm_case(64, 96, 40);
+    gemm_case(130, 129, 77);
+    if (g_quick) return;
+    gemm_case(256, 300, 1024);
+    gemm_case(256, 500, 2048);
+}
+
+/* ---------------------------------------------------------------- modulated conv */
+
+static void modconv_case(int B, int I, int O, int H, int k, int demod, int bsn) {
+    lis_modconv_params p = {demod, k - 1, bsn};
+    char name[160];
+    snprintf(name, sizeof name, "modconv(b=%d,i=%d,o=%d,h=%d,k=%d,demod=%d,batch_norm=%d)", B, I, O, H, k, demod, bsn);
+    if (!want("modconv", name)) return;
+    const int Ho = H + 2 * p.padding - k + 1;
+    size_t nx = (size_t)B * I * H * H, nw = (size_t)O * I * k * k, ny = (size_t)B * O * Ho * Ho;
+    float *x = rnd(nx, 2.0f), *w = rnd(nw, 1.0f), *s = rnd((size_t)B * I, 1.0f), *yr = malloc(ny * 4);
+    for (int i = 0; i < B * I; i++) s[i] += 1.0f; /* styles ~ 1 + O(1), as trained affines give */
+    const float gain = 0.7f;
+    lis_modconv_ref(&p, x, w, s, gain, yr, B, I, O, H, H, k);
+    lis_modconv_cuda_weights mw;
+    if (!ran(lis_modconv_cuda_prepare(&mw, w, O, I, k, demod, g_s), name)) return;
+    float *dx = up(x, nx * 4), *ds = up(s, (size_t)B * I * 4);
+    float *ws = lis_dev_alloc(lis_modconv_cuda_workspace(&mw, B, 1) * 4, "ws");
+    const double tol = (I * k * k > 1000 ? 1e-5 : 2e-6) * fmax(1.0, max_abs(yr, ny));
+    const lis_modconv_cuda_variant *v;
+    int nv = lis_modconv_cuda_variants(&v);
+    for (int i = 0; i < nv; i++) {
+        char vn[256];
+        snprintf(vn, sizeof vn, "modconv_%s %s", v[i].name, name);
+        float *dy = dpoison(ny);
+        if (ran(v[i].fn(&mw, &p, dx, ds, gain, B, H, H, dy, ws, g_s), vn)) {
+            float *y = down(dy, ny);
+            check_prec(vn, y, yr, ny, v[i].prec, tol, 0);
+            free(y);
+        }
+        lis_dev_free(dy);
+    }
+    lis_modconv_cuda_weights_free(&mw);
+    lis_dev_free(dx); lis_dev_free(ds); lis_dev_free(ws);
+    free(x); free(w); free(s); free(yr);
+}
+
+static void test_modconv(void) {
+    modconv_case(2, 5, 7, 9, 3, 1, 0);
+    modconv_case(3, 16, 33, 12, 3, 1, 0);
+    modconv_case(3, 16, 33, 12, 3, 1, 1);
+    modconv_case(2, 8, 3, 16, 1, 0, 0); /* ToRGB: 1x1, no demodulation */
+    if (g_quick) return;
+    modconv_case(2, 128, 130, 20, 3, 1, 0);
+    modconv_case(1, 256, 96, 36, 3, 1, 0);
+}
+
+/* ---------------------------------------------------------------- filtered lrelu */
+
+static void flrelu_case(const char *what, int N, int C, int H, int W, int up_, int down_, int tu, int td, int x0, int x1,
+                        int y0, int y1, float clampv, int strided) {
+    char name[256];
+    snprintf(name, sizeof name, "filtered_lrelu(%s,up=%d,down=%d,taps=%d/%d,pad=%d/%d/%d/%d,n=%d,c=%d,h=%d,w=%d%s)", what,
+             up_, down_, tu, td, x0, x1, y0, y1, N, C, H, W, strided ? ",strided+xscale" : "");
+    if (!want("filtered_lrelu", name)) return;
+    float *fu = tu > 1 ? rnd((size_t)tu, 0.5f) : NULL, *fd = td > 1 ? rnd((size_t)td, 0.5f) : NULL;
+    for (int t = 0; fu && t < tu; t++) fu[t] += 0.5f / (float)tu;
+    lis_flrelu_params p = {fu, tu, fd, td, up_, down_, {x0, x1, y0, y1}, tu > 1 ? 1.41421356f : 1.0f,
+                           tu > 1 ? 0.2f : 1.0f, clampv};
+    int Ho, Wo;
+    lis_flrelu_out_shape(&p, H, W, &Ho, &Wo);
+    const int Wp = strided ? W + 3 : W; /* row stride of the input */
+    size_t nx = (size_t)N * C * H * Wp, ny = (size_t)N * C * Ho * Wo;
+    float *x = rnd(nx, 3.0f), *b = rnd((size_t)C, 0.3f), *xs = strided ? rnd((size_t)N * C, 1.0f) : NULL;
+    float *yr = malloc(ny * 4);
+    if (!strided) {
+        lis_flrelu_ref(&p, x, b, yr, N, C, H, W);
+    } else { /* the reference takes contiguous, unscaled input: build it, or use the CPU fast path */
+        float *xc = malloc((size_t)N * C * H * W * 4);
+        for (int pl = 0; pl < N * C; pl++)
+            for (int r = 0; r < H; r++)
+                for (int c = 0; c < W; c++)
+                    xc[((size_t)pl * H + r) * W + c] = x[((size_t)pl * H + r) * Wp + c] * xs[pl];
+        lis_flrelu_ref(&p, xc, b, yr, N, C, H, W);
+        free(xc);
+    }
+    float *dx = up(x, nx * 4), *db = up(b, (size_t)C * 4), *dxs = xs ? up(xs, (size_t)N * C * 4) : NULL;
+    const double tol = 1e-5 * fmax(1.0, max_abs(yr, ny));
+    const lis_flrelu_cuda_variant *v;
+    int nv = lis_flrelu_cuda_variants(&v);
+    for (int i = 0; i < nv; i++) {
+        char vn[320];
+        snprintf(vn, sizeof vn, "filtered_lrelu_%s %s", v[i].name, name);
+        float *dy = dpoison(ny);
+        if (ran(v[i].fn(&p, dx, Wp, (int64_t)H * Wp, dxs, db, dy, N, C, H, W, g_s), vn)) {
+            float *y = down(dy, ny);
+            /* a strided input scaled in the kernel rounds x*s + b in one step more or less: 1e-5 relative */
+            lis_check_close(vn, y, yr, (int64_t)ny, tol, strided ? 1e-5 : 0);
+            free(y);
+        }
+        lis_dev_free(dy);
+    }
+    lis_dev_free(dx); lis_dev_free(db); lis_dev_free(dxs);
+    free(fu); free(fd); free(x); free(b); free(xs); free(yr);
+}
+
+static void test_flrelu(void) {
+    flrelu_case("L1", 2, 3, 38, 38, 2, 2, 12, 12, 9, 8, 9, 8, 256.0f, 0);
+    flrelu_case("L10", 1, 2, 38, 38, 4, 2, 24, 12, -6, -9, -6, -9, 256.0f, 0);
+    flrelu_case("L30", 1, 2, 40, 40, 2, 2, 12, 12, -11, -12, -11, -12, 256.0f, 0);
+    flrelu_case("ToRGB", 2, 3, 17, 17, 1, 1, 1, 1, 0, 0, 0, 0, 256.0f, 0);
+    flrelu_case("clamp", 1, 2, 21, 21, 2, 2, 12, 12, 9, 8, 9, 8, 0.5f, 0);
+    flrelu_case("odd", 1, 2, 21, 17, 4, 2, 24, 12, -6, -9, -6, -9, -1.0f, 0);
+    flrelu_case("L1", 2, 3, 14, 13, 2, 2, 12, 12, 9, 8, 9, 8, 256.0f, 1);
+    if (g_quick) return;
+    flrelu_case("L26", 1, 2, 278, 278, 2, 2, 12, 12, 9, 8, 9, 8, 256.0f, 0);   /* > 48 KB of shared memory */
+    flrelu_case("L25", 1, 2, 150, 150, 4, 2, 24, 12, -6, -9, -6, -9, 256.0f, 0);
+    flrelu_case("L30", 1, 1, 278, 278, 2, 2, 12, 12, -11, -12, -11, -12, 256.0f, 1);
+}
+
+/* ---------------------------------------------------------------- bias_act, fc, linear */
+
+static void test_bias_act(void) {
+    const lis_bias_act_params ps[3] = {{1, 0.2f, 1.41421356f, -1.0f}, {1, 0.2f, 1.41421356f, 0.5f}, {0, 0.0f, 0.25f, -1.0f}};
+    const int64_t shapes[3][3] = {{2, 3, 1}, {3, 5, 37}, {2, 64, 1300}};
+    for (int k = 0; k < 3; k++)
+        for (int sh = 0; sh < 3; sh++) {
+            const int64_t N = shapes[sh][0], C = shapes[sh][1], inner = shapes[sh][2], n = N * C * inner;
+            char name[160];
+            snprintf(name, sizeof name, "bias_act(lrelu=%d,clamp=%g,n=%lld,c=%lld,inner=%lld)", ps[k].lrelu, ps[k].clamp,
+                     (long long)N, (long long)C, (long long)inner);
+            if (!want("bias_act", name)) continue;
+            float *x = rnd((size_t)n, 2.0f), *b = rnd((size_t)C, 1.0f), *yr = malloc((size_t)n * 4);
+            lis_bias_act_ref(&ps[k], x, b, yr, N, C, inner);
+            float *dx = up(x, (size_t)n * 4), *db = up(b, (size_t)C * 4);
+            const lis_bias_act_cuda_variant *v;
+            int nv = lis_bias_act_cuda_variants(&v);
+            for (int i = 0; i < nv; i++) {
+                char vn[256];
+                snprintf(vn, sizeof vn, "bias_act_%s %s", v[i].name, name);
+                float *dy = dpoison((size_t)n);
+                if (ran(v[i].fn(&ps[k], dx, db, dy, N, C, inner, g_s), vn)) {
+                    float *y = down(dy, (size_t)n);
+                    lis_check_close(vn, y, yr, n, 0, 0); /* the same float operations: exact */
+                    free(y);
+                }
+                lis_dev_free(dy);
+            }
+            lis_dev_free(dx); lis_dev_free(db);
+            free(x); free(b); free(yr);
+        }
+}
+
+static void test_fc(void) {
+    const int cases[][4] = {{512, 1024, 1, 0}, {512, 4, 3, 0}, {128, 512, 5, 1}, {320, 64, 2, 1}};
+    for (int k = 0; k < 4; k++) {
+        const int in = cases[k][0], out = cases[k][1], B = cases[k][2], lrelu = cases[k][3];
+        char name[128];
+        snprintf(name, sizeof name, "fc(in=%d,out=%d,b=%d,lrelu=%d)", in, out, B, lrelu);
+        if (!want("fc", name)) continue;
+        float *w = rnd((size_t)in * out, 1.0f), *bias = rnd((size_t)out, 1.0f);
+        lis_fc fc;
+        LIS_ASSERT(lis_fc_prepare(&fc, w, bias, in, out, lrelu ? 0.01 : 1.0, lrelu) == LIS_OK);
+        const int64_t ldx = in + 7; /* rows read out of a wider tensor, as from ws */
+        float *x = rnd((size_t)B * ldx, 1.0f), *xc = malloc((size_t)B * in * 4), *yr = malloc((size_t)B * out * 4);
+        for (int b = 0; b < B; b++) memcpy(xc + (size_t)b * in, x + (size_t)b * ldx, (size_t)in * 4);
+        lis_fc_ref(&fc, xc, yr, B);
+        lis_fc_dev d;
+        if (!ran(lis_fc_cuda_upload(&d, &fc), name)) continue;
+        float *dx = up(x, (size_t)B * ldx * 4);
+        const lis_fc_cuda_variant *v;
+        int nv = lis_fc_cuda_variants(&v);
+        for (int i = 0; i < nv; i++) {
+            char vn[192];
+            snprintf(vn, sizeof vn, "fc_%s %s", v[i].name, name);
+            float *dy = dpoison((size_t)B * out);
+            if (ran(v[i].fn(&d, dx, ldx, dy, B, g_s), vn)) {
+                float *y = down(dy, (size_t)B * out);
+                lis_check_close(vn, y, yr, (int64_t)B * out, 2e-6 * fmax(1.0, max_abs(yr, (size_t)B * out)), 0);
+                free(y);
+            }
+            lis_dev_free(dy);
+        }
+        lis_fc_cuda_free(&d);
+        lis_fc_free(&fc);
+        lis_dev_free(dx);
+        free(w); free(bias); free(x); free(xc); free(yr);
+    }
+}
+
+static void test_linear(void) {
+    const int lin[][3] = {{1, 2048, 1000}, {5, 13, 7}, {9, 256, 100}, {33, 100, 33}};
+    for (int k = 0; k < 4; k++) {
+        const int N = lin[k][0], IN = lin[k][1], OUT = lin[k][2];
+        char name[96];
+        snprintf(name, sizeof name, "linear(n=%d,in=%d,out=%d)", N, IN, OUT);
+        if (!want("linear", name)) continue;
+        float *x = rnd((size_t)N * IN, 1.0f), *w = rnd((size_t)OUT * IN, 1.0f / sqrtf((float)IN));
+        float *b = rnd((size_t)OUT, 0.1f), *yr = malloc((size_t)N * OUT * 4);
+        lis_linear_ref(N, IN, OUT, x, w, b, yr);
+        float *dx = up(x, (size_t)N * IN * 4), *dw = up(w, (size_t)OUT * IN * 4), *db = up(b, (size_t)OUT * 4);
+        const lis_linear_cuda_variant *v;
+        int nv = lis_linear_cuda_variants(&v);
+        for (int i = 0; i < nv; i++) {
+            char vn[160];
+            snprintf(vn, sizeof vn, "linear_%s %s", v[i].name, name);
+            float *dy = dpoison((size_t)N * OUT);
+            if (ran(v[i].fn(N, IN, OUT, dx, dw, db, dy, g_s), vn)) {
+                float *y = down(dy, (size_t)N * OUT);
+                lis_check_close(vn, y, yr, (int64_t)N * OUT, 1e-5, 1e-5);
+                free(y);
+            }
+            lis_dev_free(dy);
+        }
+        lis_dev_free(dx); lis_dev_free(dw); lis_dev_free(db);
+        free(x); free(w); free(b); free(yr);
+    }
+}
+
+/* ---------------------------------------------------------------- synthesis input */
+
+static void synth_input_case(int C, int B, int transform) {
+    char name[128];
+    snprintf(name, sizeof name, "synth_input(c=%d,s=36,b=%d,transform=%d)", C, B, transform);
+    if (!want("synth_input", name)) return;
+    const int S = 36, w_dim = 64;
+    float *weight = rnd((size_t)C * C, 1.0f), *aw = rnd((size_t)4 * w_dim, 0.1f), *ab = rnd(4, 0.1f);
+    ab[0] += 1.0f; /* as trained: t ~ [1, 0, 0, 0] + small */
+    float tr[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    if (transform) { /* rotation by 0.3 rad and a translation (large sin arguments) */
+        tr[0] = cosf(0.3f); tr[1] = -sinf(0.3f); tr[2] = 3.5f;
+        tr[3] = sinf(0.3f); tr[4] = cosf(0.3f); tr[5] = -2.25f;
+    }
+    float *freqs = malloc((size_t)C * 2 * 4), *phases = rnd((size_t)C, 0.5f);
+    for (int c = 0; c < C; c++) { /* inside the disc of radius bandwidth = 2 */
+        float r = 2.0f * fabsf(frand(&g_seed)), a = 3.14159265f * frand(&g_seed);
+        freqs[2 * c] = r * cosf(a);
+        freqs[2 * c + 1] = r * sinf(a);
+    }
+    lis_synth_input si;
+    LIS_ASSERT(lis_synth_input_prepare(&si, C, S, 16.0, 2.0, w_dim, weight, aw, ab, tr, freqs, phases) == LIS_OK);
+    float *w = rnd((size_t)B * w_dim, 1.0f), *yr = malloc((size_t)B * C * S * S * 4);
+    lis_synth_input_ref(&si, w, yr, NULL, B);
+    lis_synth_input_dev d;
+    if (ran(lis_synth_input_cuda_upload(&d, &si), name)) {
+        float *dw = up(w, (size_t)B * w_dim * 4);
+        float *ws = lis_dev_alloc(lis_synth_input_cuda_workspace(&d, B) * 4, "ws");
+        const size_t ny = (size_t)B * C * S * S;
+        for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
+            char vn[192];
+            snprintf(vn, sizeof vn, "synth_input_cuda %s", name);
+            float *dy = dpoison(ny);
+            if (ran(lis_synth_input_cuda(&d, dw, w_dim, dy, NULL, B, ws, (lis_precision)prec, g_s), vn)) {
+                float *y = down(dy, ny);
+                check_prec(vn, y, yr, ny, (lis_precision)prec, 5e-5, 0);
+                free(y);
+            }
+            lis_dev_free(dy);
+        }
+        lis_dev_free(dw); lis_dev_free(ws);
+        lis_synth_input_cuda_free(&d);
+    }
+    lis_synth_input_free(&si);
+    free(weight); free(aw); free(ab); free(freqs); free(phases); free(w); free(yr);
+}
+
+static void test_synth_input(void) {
+    synth_input_case(32, 2, 0);
+    synth_input_case(32, 1, 1);
+    if (!g_quick) synth_input_case(256, 3, 1);
+}
+
+/* ---------------------------------------------------------------- pools */
+
+static void test_pools(void) {
+    int mp[][6] = {{2, 3, 9, 11, 0, 0}, {1, 4, 112, 112, 1, 0}, {1, 2, 2, 3, 1, 0}, {1, 2, 7, 6, 0, 1}};
+    for (size_t i = 0; i < sizeof mp / sizeof *mp; i++) {
+        lis_maxpool_params p = {mp[i][0], mp[i][1], mp[i][2], mp[i][3], 3, 2, 1, mp[i][4]};
+        if (mp[i][5]) { p.k = 2; p.stride = 2; p.pad = 0; }
+        char name[128];
+        snprintf(name, sizeof name, "maxpool(n=%d,c=%d,h=%d,w=%d,k=%d,s=%d,p=%d,relu=%d)", p.N, p.C, p.H, p.W, p.k,
+                 p.stride, p.pad, p.relu);
+        if (!want("maxpool", name)) continue;
+        int Ho, Wo;
+        lis_maxpool_out_shape(&p, &Ho, &Wo);
+        size_t nx = (size_t)p.N * p.C * p.H * p.W, ny = (size_t)p.N * p.C * Ho * Wo;
+        float *x = rnd(nx, 1.0f), *yr = malloc(ny * 4);
+        lis_maxpool_ref(&p, x, yr);
+        float *dx = up(x, nx * 4), *dy = dpoison(ny);
+        if (ran(lis_maxpool_cuda(&p, dx, dy, g_s), name)) {
+            float *y = down(dy, ny);
+            lis_check_close(name, y, yr, (int64_t)ny, 0, 0);
+            free(y);
+        }
+        lis_dev_free(dx); lis_dev_free(dy);
+        free(x); free(yr);
+    }
+    const int ap[][4] = {{3, 300, 7, 7}, {2, 5, 1, 1}, {1, 7, 13, 11}};
+    for (int i = 0; i < 3; i++) {
+        const int N = ap[i][0], C = ap[i][1], H = ap[i][2], W = ap[i][3];
+        char name[96];
+        snprintf(name, sizeof name, "avgpool_global(n=%d,c=%d,h=%d,w=%d)", N, C, H, W);
+        if (!want("avgpool", name)) continue;
+        float *x = rnd((size_t)N * C * H * W, 1.0f), *yr = malloc((size_t)N * C * 4);
+        lis_avgpool_global_ref(N, C, H, W, x, yr);
+        float *dx = up(x, (size_t)N * C * H * W * 4), *dy = dpoison((size_t)N * C);
+        if (ran(lis_avgpool_global_cuda(N, C, H, W, dx, dy, g_s), name)) {
+            float *y = down(dy, (size_t)N * C);
+            lis_check_close(name, y, yr, (int64_t)N * C, 0, 0); /* same summation order: exact */
+            free(y);
+        }
+        lis_dev_free(dx); lis_dev_free(dy);
+        free(x); free(yr);
+    }
+}
+
+/* ---------------------------------------------------------------- preprocessing, uint8 */
+
+static void preprocess_case(int n, int h, int w, int resize, int crop) {
+    char name[128];
+    snprintf(name, sizeof name, "preprocess(n=%d,h=%d,w=%d,resize=%d,crop=%d)", n, h, w, resize, crop);
+    if (!want("preprocess", name)) return;
+    lis_preprocess_cfg cfg;
+    lis_preprocess_cfg_default(&cfg);
+    cfg.resize = resize;
+    cfg.crop_h = cfg.crop_w = crop;
+    lis_preprocess_plan pl;
+    if (!lis_check_ok(lis_preprocess_plan_init(&pl, &cfg, h, w), name)) return;
+    const size_t nin = (size_t)n * h * w * 3, nout = (size_t)n * 3 * crop * crop;
+    uint8_t *img = malloc(nin);
+    for (size_t i = 0; i < nin; i++) img[i] = (uint8_t)(frand(&g_seed) * 128.0f + 128.0f);
+    float *yr = malloc(nout * 4);
+    lis_preprocess_run(&pl, n, img, yr);
+    lis_preprocess_dev d;
+    if (ran(lis_preprocess_cuda_upload(&d, &pl), name)) {
+        uint8_t *dimg = up(img, nin);
+        void *ws = lis_dev_alloc(lis_preprocess_cuda_workspace(&d, n), "ws");
+        float *dy = dpoison(nout);
+        if (ran(lis_preprocess_cuda(&d, n, dimg, dy, ws, g_s), name)) {
+            float *y = down(dy, nout);
+            lis_check_close(name, y, yr, (int64_t)nout, 0, 0); /* integer resampling + table: bit-exact */
+            free(y);
+        }
+        lis_dev_free(dimg); lis_dev_free(ws); lis_dev_free(dy);
+        lis_preprocess_cuda_free(&d);
+    }
+    lis_preprocess_plan_free(&pl);
+    free(img); free(yr);
+}
+
+static void test_preprocess(void) {
+    preprocess_case(2, 256, 256, 256, 224); /* generator output: no resize, crop only */
+    preprocess_case(1, 300, 200, 256, 224); /* downscale + upscale axes */
+    preprocess_case(2, 128, 128, 256, 224); /* upscale */
+    preprocess_case(1, 240, 250, 200, 224); /* downscale both axes, crop larger than one side */
+    preprocess_case(1, 64, 64, 0, 96);      /* crop larger than the image: zero padding */
+    if (!g_quick) preprocess_case(1, 512, 384, 256, 224);
+    const char *name = "to_u8(n=2,c=3,h=19,w=23)";
+    if (!want("to_u8", name)) return;
+    const int N = 2, C = 3, H = 19, W = 23;
+    const size_t n = (size_t)N * C * H * W;
+    float *img = rnd(n, 1.3f); /* beyond [-1, 1]: both clamps */
+    img[0] = -1.0f; img[1] = 1.0f; img[2] = 0.0f; img[3] = -0.99607843f;
+    uint8_t *ref = malloc(n), *got = malloc(n);
+    for (int b = 0; b < N; b++)
+        for (int c = 0; c < C; c++)
+            for (int p = 0; p < H * W; p++) {
+                float v = (img[((size_t)b * C + c) * H * W + p] + 1.0f) * 127.5f;
+                v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
+                ref[((size_t)b * H * W + p) * C + c] = (uint8_t)v;
+            }
+    float *dimg = up(img, n * 4);
+    uint8_t *du8 = lis_dev_alloc(n, "u8");
+    LIS_ASSERT(du8 && lis_dev_memset(du8, 0x5a, n, g_s) == LIS_OK);
+    if (ran(lis_to_u8_cuda(dimg, N, C, H, W, du8, g_s), name)) {
+        LIS_ASSERT(lis_dev_d2h(got, du8, n, g_s) == LIS_OK);
+        lis_check_u8(name, got, ref, (int64_t)n, 0, 0);
+    }
+    lis_dev_free(dimg); lis_dev_free(du8);
+    free(img); free(ref); free(got);
+}
+
+/* ---------------------------------------------------------------- main */
+
+int main(int argc, char **argv) {
+    const char *env = getenv("LIS_TEST_SEED");
+    g_seed = env && *env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--op") && i + 1 < argc) g_op = argv[++i];
+        else if (!strcmp(argv[i], "--params") && i + 1 < argc) g_params = argv[++i];
+        else if (!strcmp(argv[i], "--quick")) g_quick = 1;
+        else if (!strcmp(argv[i], "--seed") && i + 1 < argc) g_seed = (unsigned)strtoul(argv[++i], NULL, 10);
+        else { fprintf(stderr, "usage: %s [--op NAME] [--params SUBSTR] [--quick] [--seed N]\n", argv[0]); return 2; }
+    }
+    char dev[512];
+    if (lis_cuda_device_count() == 0) {
+        printf("SKIP cuda: no device (%s)\n", lis_cuda_describe(dev, sizeof dev));
+        return 77;
+    }
+    printf("     device: %s\n     seed: %u (rerun with --seed %u)%s\n", lis_cuda_describe(dev, sizeof dev), g_seed, g_seed,
+           g_quick ? ", quick" : "");
+    if (!lis_check_ok(lis_cuda_select(0), "select device 0") || !lis_check_ok(lis_stream_create(&g_s), "stream"))
+        return lis_test_finish();
+    double t0 = lis_now();
+    test_conv();
+    test_gemm();
+    test_modconv();
+    test_flrelu();
+    test_bias_act();
+    test_fc();
+    test_linear();
+    test_synth_input();
+    test_pools();
+    test_preprocess();
+    lis_check_ok(lis_dev_sync(), "device idle at the end (no pending fault)");
+    printf("     %.1f s\n", lis_now() - t0);
+    lis_stream_destroy(g_s);
+    return lis_test_finish();
+}
