@@ -39,6 +39,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/harness.o
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_OBJ:= $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
+
 ifneq ($(and $(NVCC),$(CU_SRC)),)
   CU_OBJ  := $(CU_SRC:%.cu=$(BUILD)/%.cu.o)
   CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
@@ -49,6 +50,12 @@ else
   CU_OBJ  :=
   $(info lis: CUDA   no (nvcc not found, CUDA=0, or no .cu sources): CPU-only build)
 endif
+
+# Rebuild everything when the compiler, flags or CUDA detection change, so a CPU-only
+# build never links objects made for a CUDA build (or the other way round).
+FLAGS_STAMP := $(BUILD)/.flags
+$(shell mkdir -p $(BUILD); echo '$(CC) $(CFLAGS) $(NVCC) $(NVFLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(CC) $(CFLAGS) $(NVCC) $(NVFLAGS)' > $(FLAGS_STAMP))
+$(LIB_OBJ) $(CLI_OBJ) $(TEST_OBJ) $(BENCH_OBJ) $(CU_OBJ): $(FLAGS_STAMP)
 
 LIS_RUN ?= lis-run
 

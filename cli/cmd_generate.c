@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "kernels/to_u8.h"
 #include "nets/stylegan_xl.h"
+#include "nets/stylegan_xl_cuda.h"
 #include "runtime/fileio.h"
 #include "runtime/np_random.h"
 #include "runtime/npy.h"
@@ -35,7 +36,10 @@ static void help(void) {
            "                       memory grows with N (about 2 GB per image at ImageNet-256)\n\n"
            "options:\n"
            "  --batch B            images per batch (default 4)\n"
-           "  --device cpu         (default cpu; the CUDA backend is not part of this build)\n\n"
+           "  --device DEV         cpu, cuda, cuda:N or auto (default auto: cuda when a GPU is present)\n"
+           "  --precision P        fp32 (default), or tf32, bf16, fp16 on tensor cores with float32\n"
+           "                       accumulation (--device cuda only; faster, not bit-compatible:\n"
+           "                       `lis-bench cuda generator` prints each one's deviation)\n\n"
            "Every output is written only after all images are done (temp file + rename).\n");
 }
 
@@ -106,7 +110,8 @@ int lis_cmd_generate(int argc, char **argv) {
     const char *cls_s = lis_args_str(&a, "--class", NULL), *out = lis_args_str(&a, "--out", NULL);
     if (!out) out = lis_args_str(&a, "-o", NULL);
     const char *ws_out = lis_args_str(&a, "--ws-out", NULL), *png = lis_args_str(&a, "--png", NULL);
-    const char *taps = lis_args_str(&a, "--taps", NULL), *device = lis_args_str(&a, "--device", "cpu");
+    const char *taps = lis_args_str(&a, "--taps", NULL), *device = lis_args_str(&a, "--device", "auto");
+    const char *precision = lis_args_str(&a, "--precision", NULL);
     double psi;
     long batch;
     lis_status s;
@@ -118,7 +123,6 @@ int lis_cmd_generate(int argc, char **argv) {
     if (!!ws_in + !!z_in + !!seeds_s != 1) return lis_cli_fail("generate", lis_err_usage("give exactly one of --ws, --z, --seeds"));
     if (!out && !ws_out && !png && !taps) return lis_cli_fail("generate", lis_err_usage("no output requested (-o, --ws-out, --png, --taps)"));
     if (batch < 1 || batch > 4096) return lis_cli_fail("generate", lis_err_usage("--batch must be in 1..4096"));
-    if (strcmp(device, "cpu") != 0) return lis_cli_fail("generate", lis_err_usage("--device %s: only 'cpu' is available in this build", device));
     if (!ws_in && !cls_s) return lis_cli_fail("generate", lis_err_usage("--z and --seeds need --class C"));
 
     lis_sgxl g;
@@ -128,6 +132,7 @@ int lis_cmd_generate(int argc, char **argv) {
     float *ws = NULL, *img = NULL;
     lis_tensor t = {0};
     taps_ctx tc = {0};
+    lis_sgxl_runner run = {0};
     size_t wsz = (size_t)g.num_ws * g.w_dim;
     if (ws_in) {
         if ((s = lis_npy_read_f32(ws_in, &t))) goto done;
@@ -199,13 +204,16 @@ int lis_cmd_generate(int argc, char **argv) {
             tc.S = calloc((size_t)tc.n_layers, sizeof(int));
             if (!tc.names || !tc.data || !tc.C || !tc.S) { s = lis_err_set("out of memory"); goto done; }
         }
-        if ((s = lis_sgxl_plan(&g, (int)(batch < N ? batch : N)))) goto done;
+        if ((s = lis_sgxl_runner_init(&run, &g, device, precision, (int)(batch < N ? batch : N)))) goto done;
+        char desc[320];
+        fprintf(stderr, "generate: %s\n", lis_sgxl_runner_describe(&run, desc, sizeof desc));
         lis_progress pr;
         lis_progress_init(&pr, "generate", "images", N);
         for (int n0 = 0; n0 < N; n0 += (int)batch) {
             int B = N - n0 < batch ? N - n0 : (int)batch;
             tc.base = n0;
-            if ((s = lis_sgxl_synthesis(&g, ws + (size_t)n0 * wsz, B, img + (size_t)n0 * isz, taps ? tap_fn : NULL, &tc))) goto done;
+            if ((s = lis_sgxl_runner_synthesis(&run, ws + (size_t)n0 * wsz, B, img + (size_t)n0 * isz, taps ? tap_fn : NULL, &tc)))
+                goto done;
             lis_progress_update(&pr, n0 + B);
         }
         lis_progress_done(&pr, N);
@@ -232,6 +240,7 @@ done:
     free(tc.data); free(tc.names); free(tc.C); free(tc.S);
     lis_tensor_free(&t);
     free(ws); free(img); free(cls); free(seeds);
+    lis_sgxl_runner_free(&run);
     lis_sgxl_free(&g);
     return lis_cli_fail("generate", s);
 }
