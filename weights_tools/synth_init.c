@@ -180,7 +180,8 @@ lis_status lis_synth_build(lis_safetensors *out, const lis_manifest *m, const li
     for (size_t i = 0; i < m->n; i++) {
         size_t numel = 1;
         for (int d = 0; d < m->e[i].ndim; d++)
-            if (!lis_mul_ok(numel, (size_t)m->e[i].shape[d], &numel)) return lis_err_set("%s: '%s' too large", m->path, m->e[i].name);
+            if (!lis_mul_ok(numel, (size_t)m->e[i].shape[d], &numel))
+                return lis_err_set("%s: '%s' too large", m->path, m->e[i].name);
         /* round each tensor up to 16 floats so every tensor starts 64-byte aligned */
         if (!lis_add_ok(total, (numel + 15) & ~(size_t)15, &total)) return lis_err_set("%s: too large", m->path);
     }
@@ -216,7 +217,8 @@ lis_status lis_synth_build(lis_safetensors *out, const lis_manifest *m, const li
         const lis_st_entry *src = shipped ? lis_st_find(shipped, e->name) : NULL;
         if (!src) {
             lis_status s = lis_err_set("%s:%d: '%s' is 'shipped' but %s", m->path, e->line, e->name,
-                                       shipped ? "missing from the shipped weights file" : "no shipped weights file was given");
+                                       shipped ? "missing from the shipped weights file"
+                                               : "no shipped weights file was given");
             lis_st_close(out);
             return s;
         }
@@ -232,7 +234,11 @@ lis_status lis_synth_build(lis_safetensors *out, const lis_manifest *m, const li
             return s;
         }
         lis_tensor f;
-        if (lis_tensor_to_f32(&src->t, &f) != LIS_OK) { lis_err_prefix("shipped tensor '%s'", e->name); lis_st_close(out); return LIS_ERR; }
+        if (lis_tensor_to_f32(&src->t, &f) != LIS_OK) {
+            lis_err_prefix("shipped tensor '%s'", e->name);
+            lis_st_close(out);
+            return LIS_ERR;
+        }
         memcpy(se->t.data, f.data, numel * sizeof(float));
         lis_tensor_free(&f);
     }
