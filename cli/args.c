@@ -86,7 +86,7 @@ int lis_args_list(lis_args *a, const char *name, const char **out, int cap) {
     if (i < 0) return 0;
     a->used[i] = 1;
     if (v) { if (n < cap) out[n++] = v; }
-    for (int j = i + 1; j < a->argc && strncmp(a->argv[j], "--", 2) != 0; j++) {
+    for (int j = i + 1; j < a->argc && !(a->argv[j][0] == '-' && a->argv[j][1]); j++) { /* up to the next option */
         a->used[j] = 1;
         if (n < cap) out[n++] = a->argv[j];
     }

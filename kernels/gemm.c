@@ -102,8 +102,11 @@ typedef struct {
     const float *const *brows;
     float *C;
     int ldc, accumulate;
-    float *bbuf; /* per-thread B blocks: nthreads * KC * NB */
 } gemm_job;
+
+/* Each thread packs its B block here: static thread-local storage, so a GEMM call
+ * allocates nothing (192 KB per thread, L2-sized). */
+static _Thread_local float bbuf_tl[KC * NB] __attribute__((aligned(64)));
 
 static void pack_b(float *dst, const float *const *brows, int pc, int kc, int n0, int nb) {
     for (int j = 0; j < nb; j += NR) {
@@ -133,7 +136,8 @@ static void gemm_task(void *ctx, int64_t task, int tid) {
     int M = A->M, K = A->K;
     int n0 = (int)task * NB;
     int nb = g->N - n0 < NB ? g->N - n0 : NB;
-    float *bp = g->bbuf + (size_t)tid * KC * NB;
+    float *bp = bbuf_tl;
+    (void)tid;
     size_t ns = apack_strips(M);
     const float *apc = A->data;
     for (int pc = 0; pc < K; pc += KC) {
@@ -169,12 +173,8 @@ void lis_gemm_packed(const lis_gemm_apack *A, int N, const float *const *brows, 
             for (int m = 0; m < A->M; m++) memset(C + (size_t)m * ldc, 0, (size_t)N * sizeof(float));
         return;
     }
-    int nt = lis_threads_count();
-    float *bbuf = aligned_alloc(64, (size_t)nt * KC * NB * sizeof(float));
-    LIS_ASSERT(bbuf != NULL);
-    gemm_job g = {A, N, brows, C, ldc, accumulate, bbuf};
+    gemm_job g = {A, N, brows, C, ldc, accumulate};
     lis_parallel_for((N + NB - 1) / NB, gemm_task, &g);
-    free(bbuf);
 }
 
 void lis_gemm_cpu(int M, int N, int K, const float *A, int lda, const float *const *brows, float *C, int ldc,
