@@ -85,7 +85,7 @@ tests-bin: $(TEST_BIN)
 # The README's test command. Every test binary runs under a time limit; the
 # runner prints one PASS/FAIL/SKIP line each and a closing "N passed, N failed".
 test: $(LIS_RUN) $(TEST_BIN)
-	@BUILD=$(BUILD) LIS_RUN=./$(LIS_RUN) sh tests/run_all.sh $(TEST_BIN)
+	@BUILD=$(BUILD) LIS_RUN=$(abspath $(LIS_RUN)) sh tests/run_all.sh $(TEST_BIN)
 
 bench/lis-bench: $(BENCH_OBJ) $(BUILD)/cli/args.o $(BUILD)/liblis.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
