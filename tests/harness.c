@@ -156,9 +156,13 @@ lis_status lis_test_convert(const char *input, const char *config, const char *s
     return lis_convert_file(in, &o, out);
 }
 
-int lis_test_lisrun(char *const argv[]) {
+const char *lis_test_lisrun_path(void) {
     const char *bin = getenv("LIS_RUN");
-    if (!bin || !*bin) bin = "./lis-run";
+    return bin && *bin ? bin : "./lis-run";
+}
+
+int lis_test_lisrun(char *const argv[]) {
+    const char *bin = lis_test_lisrun_path();
     int n = 0;
     while (argv[n]) n++;
     char **av = calloc((size_t)n + 2, sizeof(char *));

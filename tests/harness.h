@@ -39,6 +39,8 @@ int64_t lis_test_ref_i64(const lis_safetensors *st, const char *name, int64_t i)
  * the command name, e.g. "counterfactual") as a user would, output to stderr; returns its
  * exit code (-1 if it did not exit normally). */
 int lis_test_lisrun(char *const argv[]);
+/* Path of the lis-run binary the tests use: $LIS_RUN or ./lis-run. */
+const char *lis_test_lisrun_path(void);
 /* Max |x| over n floats. */
 double lis_max_abs(const float *x, int64_t n);
 int lis_test_quick(void); /* LIS_QUICK=1: skip the slowest cases (sanitizer runs) */

@@ -454,10 +454,10 @@ static int files_equal(const char *a, const char *b) {
 
 /* the two stages through `lis-run pipeline.cfg` (the binary the user runs) */
 static void test_pipeline_stages(void) {
-    if (!lis_file_exists("./lis-run")) { lis_test_skip("./lis-run not built"); return; }
+    if (!lis_file_exists(lis_test_lisrun_path())) { lis_test_skip("lis-run not built"); return; }
     const char *set = "--set sample.samples_per_class=8 --set run.stages=sample,pairs,link,feasibility,counterfactual,report "
                       "--set feasibility.repeats=3 --set feasibility.samples_per_class=6 --set 'counterfactual.pairs=0>1, 2>3, 4>0'";
-    int rc = sh("./lis-run cli/demo/demo.cfg --out %s/run %s > %s/run.log 2>&1", tmp, set, tmp);
+    int rc = sh("%s cli/demo/demo.cfg --out %s/run %s > %s/run.log 2>&1", lis_test_lisrun_path(), tmp, set, tmp);
     lis_check(rc == 0, "pipeline with feasibility and counterfactual exits 0 (rc %d, log %s/run.log)", rc, tmp);
     const char *must[] = {"feasibility/repeats.csv", "feasibility/summary.csv", "feasibility/metrics.npy", "feasibility/draws.npy",
                           "feasibility/centroid_corr_w.npy", "counterfactual/summary.csv",
@@ -477,14 +477,14 @@ static void test_pipeline_stages(void) {
     snprintf(f, sizeof f, "%s/run/counterfactual/summary.csv", tmp);
     int lines = sh("test $(wc -l < %s) -eq 4", f);
     lis_check(lines == 0, "counterfactual/summary.csv: a header and 3 trajectories");
-    rc = sh("./lis-run cli/demo/demo.cfg --out %s/run %s > %s/run2.log 2>&1 && grep -q 'feasibility: done earlier' %s/run2.log && "
-            "grep -q 'counterfactual: done earlier' %s/run2.log", tmp, set, tmp, tmp, tmp);
+    rc = sh("%s cli/demo/demo.cfg --out %s/run %s > %s/run2.log 2>&1 && grep -q 'feasibility: done earlier' %s/run2.log && "
+            "grep -q 'counterfactual: done earlier' %s/run2.log", lis_test_lisrun_path(), tmp, set, tmp, tmp, tmp);
     lis_check(rc == 0, "a finished run is not redone");
     /* killed while the trajectories are computed: resumes to the same files */
     sh("cp -r %s/run %s/killed && rm -rf %s/killed/counterfactual/class_2_to_3_sample_0 %s/killed/counterfactual/class_4_to_0_sample_0/done "
        "%s/killed/counterfactual/summary.csv %s/killed/stages/counterfactual.done %s/killed/stages/report.done",
        tmp, tmp, tmp, tmp, tmp, tmp, tmp);
-    rc = sh("./lis-run cli/demo/demo.cfg --out %s/killed %s > %s/run3.log 2>&1", tmp, set, tmp);
+    rc = sh("%s cli/demo/demo.cfg --out %s/killed %s > %s/run3.log 2>&1", lis_test_lisrun_path(), tmp, set, tmp);
     int same = 1;
     const char *cmp[] = {"counterfactual/summary.csv", "counterfactual/class_2_to_3_sample_0/w.npy",
                          "counterfactual/class_2_to_3_sample_0/result.json", "counterfactual/class_4_to_0_sample_0/shift.npy",
@@ -496,7 +496,7 @@ static void test_pipeline_stages(void) {
         if (!files_equal(a, b)) { same = 0; printf("    differs: %s\n", cmp[i]); }
     }
     lis_check(rc == 0 && same, "an interrupted counterfactual stage resumes to identical files (rc %d)", rc);
-    rc = sh("./lis-run cli/demo/demo.cfg --out %s/bad %s --set counterfactual.pairs=0-1 > %s/bad.log 2>&1", tmp, set, tmp);
+    rc = sh("%s cli/demo/demo.cfg --out %s/bad %s --set counterfactual.pairs=0-1 > %s/bad.log 2>&1", lis_test_lisrun_path(), tmp, set, tmp);
     lis_check(rc == 2 && sh("grep -q 'counterfactual. pairs' %s/bad.log", tmp) == 0, "a bad [counterfactual] pairs is a usage error (rc %d)", rc);
 }
 

@@ -95,7 +95,7 @@ static char tmp[256];
 
 static void test_command(void) {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "./lis-run toyworld --n 7 --seed 5 -o %s/tw > %s/tw.log 2>&1", tmp, tmp);
+    snprintf(cmd, sizeof cmd, "%s toyworld --n 7 --seed 5 -o %s/tw > %s/tw.log 2>&1", lis_test_lisrun_path(), tmp, tmp);
     int rc = system(cmd);
     lis_check(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "lis-run toyworld --n 7 exits 0");
     char path[512];
@@ -179,10 +179,10 @@ static void test_pipeline(void) {
     /* small and quick: 32 units, one reference sample per class, a head trained 12 epochs on
      * 16 toy scenes, checked on 8 others */
     snprintf(cmd, sizeof cmd,
-             "./lis-run cli/demo/demo.cfg --out %s/run --set sample.samples_per_class=12 --set tune.units=0-31 "
+             "%s cli/demo/demo.cfg --out %s/run --set sample.samples_per_class=12 --set tune.units=0-31 "
              "--set tune.chunk=16 --set run.batch=16 --set report.units_shown=6 --set segment.toyworld=16 "
              "--set segment.epochs=12 --set segment.check=8 --set quantify.tsne_iter=300 "
-             "--set run.stages=sample,pairs,link,tune,segment,quantify,report > %s/run.log 2>&1", tmp, tmp);
+             "--set run.stages=sample,pairs,link,tune,segment,quantify,report > %s/run.log 2>&1", lis_test_lisrun_path(), tmp, tmp);
     int rc = system(cmd);
     lis_check(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "pipeline with [segment] toyworld = 16 exits 0 (log: %s/run.log)", tmp);
     char path[512];
