@@ -132,6 +132,7 @@ static const char *detect_arch(const lis_statedict *sd) {
     if (lis_sd_find(sd, "mapping.w_avg") || lis_sd_find(sd, "synthesis.input.weight")) return "stylegan_xl";
     if (lis_sd_find(sd, "conv1.weight") && lis_sd_find(sd, "fc.weight")) return "resnet";
     if (lis_sd_find(sd, "layers.0.weight")) return "fewshot_cnn";
+    if (lis_sd_find(sd, "0.weight") && lis_sd_find(sd, "3.weight") && lis_sd_find(sd, "6.fn.0.weight")) return "pump";
     if (lis_sd_find(sd, "coef") && lis_sd_find(sd, "intercept")) return "link";
     return NULL;
 }
