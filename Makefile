@@ -59,7 +59,7 @@ $(LIB_OBJ) $(CLI_OBJ) $(TEST_OBJ) $(BENCH_OBJ) $(CU_OBJ): $(FLAGS_STAMP)
 
 LIS_RUN ?= lis-run
 
-.PHONY: all test bench asan clean cuda-check fuzz
+.PHONY: all test bench asan clean cuda-check fuzz tests-bin
 all: $(LIS_RUN)
 
 $(LIS_RUN): $(CLI_OBJ) $(BUILD)/liblis.a
