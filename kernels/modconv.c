@@ -127,7 +127,8 @@ void lis_modconv_cpu_raw(const lis_modconv_weights *mw, const lis_modconv_params
     size_t plane = (size_t)Hp * Wp;
     float *xp = ws;
     const float **rows = (const float **)((char *)ws + sizeof(float) * ((size_t)I * plane + PLANE_SLACK));
-    float *rsb = malloc(sizeof(float) * (size_t)B);
+    float rsb_small[64]; /* per-sample style norms: no allocation for ordinary batches */
+    float *rsb = B <= 64 ? rsb_small : malloc(sizeof(float) * (size_t)B);
     LIS_ASSERT(rsb);
     if (mw->demodulate) style_norm(s, B, I, p->batch_style_norm, rsb);
     else for (int b = 0; b < B; b++) rsb[b] = 1.0f;
@@ -167,7 +168,7 @@ void lis_modconv_cpu_raw(const lis_modconv_weights *mw, const lis_modconv_params
         /* N covers Ho full padded rows; columns >= Wo of each row are junk */
         lis_gemm_packed(&mw->A, Ho * Wp, rows, y + (size_t)b * O * Ho * Wp, Ho * Wp, 0);
     }
-    free(rsb);
+    if (rsb != rsb_small) free(rsb);
 }
 
 lis_status lis_modconv_cpu(const lis_modconv_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
