@@ -114,13 +114,8 @@ static lis_status copy_dir(const char *src, const char *dst) {
         size_t len;
         struct stat st;
         if (a && b && stat(a, &st) == 0 && S_ISREG(st.st_mode) && !lis_file_exists(b) &&
-            (s = lis_read_file(a, &buf, &len)) == LIS_OK) {
-            lis_atomic_file f;
-            if ((s = lis_atomic_open(&f, b)) == LIS_OK) {
-                lis_atomic_write(&f, buf, len);
-                s = lis_atomic_commit(&f);
-            }
-        }
+            (s = lis_read_file(a, &buf, &len)) == LIS_OK)
+            s = lis_write_file_atomic(b, buf, len);
         free(buf); free(a); free(b);
     }
     closedir(d);

@@ -316,12 +316,7 @@ lis_status lis_pipe_load(lis_pipe *p, const char *rel, lis_tensor *t) {
 lis_status lis_pipe_write_text(lis_pipe *p, const char *rel, const char *text, size_t len) {
     char *path = lis_pipe_path(p, rel);
     if (!path) return LIS_ERR;
-    lis_atomic_file a;
-    lis_status s = lis_atomic_open(&a, path);
-    if (s == LIS_OK) {
-        lis_atomic_write(&a, text, len);
-        s = lis_atomic_commit(&a);
-    }
+    lis_status s = lis_write_file_atomic(path, text, len);
     free(path);
     return s;
 }

@@ -425,12 +425,7 @@ static lis_status save_text(const char *dir, const char *name, const lis_sbuf *b
     if (b->oom) return lis_err_set("out of memory");
     char *path = lis_path_join(dir, name);
     if (!path) return LIS_ERR;
-    lis_atomic_file a;
-    lis_status s = lis_atomic_open(&a, path);
-    if (s == LIS_OK) {
-        lis_atomic_write(&a, b->s ? b->s : "", b->len);
-        s = lis_atomic_commit(&a);
-    }
+    lis_status s = lis_write_file_atomic(path, b->s ? b->s : "", b->len);
     free(path);
     return s;
 }

@@ -83,6 +83,13 @@ void lis_atomic_abort(lis_atomic_file *a) {
     memset(a, 0, sizeof *a);
 }
 
+lis_status lis_write_file_atomic(const char *path, const void *data, size_t len) {
+    lis_atomic_file a;
+    LIS_TRY(lis_atomic_open(&a, path));
+    lis_atomic_write(&a, data, len);
+    return lis_atomic_commit(&a);
+}
+
 lis_status lis_mkdirs(const char *path) {
     char buf[4096];
     size_t n = strlen(path);

@@ -36,6 +36,9 @@ lis_status lis_atomic_commit(lis_atomic_file *a);
 /* Abandons the write: closes and removes the temp file. Safe on a zeroed struct. */
 void lis_atomic_abort(lis_atomic_file *a);
 
+/* Writes len bytes to path atomically (temp file + rename). */
+lis_status lis_write_file_atomic(const char *path, const void *data, size_t len);
+
 /* Creates a directory and its parents (mkdir -p). */
 lis_status lis_mkdirs(const char *path);
 int lis_file_exists(const char *path);
