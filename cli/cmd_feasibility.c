@@ -40,13 +40,7 @@ static void help(void) {
 #define TRY(x) do { lis_status s_ = (x); if (s_) return s_; } while (0)
 
 static lis_status save(const char *dir, const char *name, lis_dtype dt, int ndim, const int64_t *shape, const void *data) {
-    char *path = lis_path_join(dir, name);
-    if (!path) return LIS_ERR;
-    lis_tensor t = {.dtype = dt, .ndim = ndim, .data = (void *)data};
-    for (int i = 0; i < ndim; i++) t.shape[i] = shape[i];
-    lis_status s = lis_npy_write(path, &t);
-    free(path);
-    return s;
+    return lis_npy_write_in(dir, name, dt, ndim, shape, data);
 }
 
 static lis_status save_text(const char *dir, const char *name, const lis_sbuf *b) {

@@ -296,13 +296,7 @@ void lis_pipe_log(lis_pipe *p, const char *fmt, ...) {
 }
 
 lis_status lis_pipe_save(lis_pipe *p, const char *rel, lis_dtype dt, int ndim, const int64_t *shape, const void *data) {
-    char *path = lis_pipe_path(p, rel);
-    if (!path) return LIS_ERR;
-    lis_tensor t = {.dtype = dt, .ndim = ndim, .data = (void *)data};
-    for (int i = 0; i < ndim; i++) t.shape[i] = shape[i];
-    lis_status s = lis_npy_write(path, &t);
-    free(path);
-    return s;
+    return lis_npy_write_in(p->dir, rel, dt, ndim, shape, data);
 }
 
 lis_status lis_pipe_load(lis_pipe *p, const char *rel, lis_tensor *t) {

@@ -142,3 +142,14 @@ lis_status lis_npy_write_f32(const char *path, const float *data, int ndim, cons
     for (int i = 0; i < ndim; i++) t.shape[i] = shape[i];
     return lis_npy_write(path, &t);
 }
+
+lis_status lis_npy_write_in(const char *dir, const char *name, lis_dtype dt, int ndim, const int64_t *shape,
+                            const void *data) {
+    char *path = lis_path_join(dir, name);
+    if (!path) return LIS_ERR;
+    lis_tensor t = {.dtype = dt, .ndim = ndim, .data = (void *)data};
+    for (int i = 0; i < ndim; i++) t.shape[i] = shape[i];
+    lis_status s = lis_npy_write(path, &t);
+    free(path);
+    return s;
+}

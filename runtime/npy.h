@@ -18,6 +18,9 @@ lis_status lis_npy_parse(const unsigned char *buf, size_t size, lis_tensor *t, c
 /* Reads and converts to float32 (any numeric dtype). */
 lis_status lis_npy_read_f32(const char *path, lis_tensor *t);
 lis_status lis_npy_write(const char *path, const lis_tensor *t);
+/* Writes an array of any dtype as dir/name (atomic). */
+lis_status lis_npy_write_in(const char *dir, const char *name, lis_dtype dt, int ndim, const int64_t *shape,
+                            const void *data);
 /* Convenience: writes a float32 array of the given shape. */
 lis_status lis_npy_write_f32(const char *path, const float *data, int ndim, const int64_t *shape);
 
