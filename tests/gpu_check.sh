@@ -9,7 +9,7 @@
 #
 # Designed for a short GPU window (an H100, under 6 minutes in total; run it under a hard
 # timeout of ~8 minutes): every step has its own time limit taken from what is left of
-# --budget (default 330 s), progress goes to stdout as "[  42s] step: status", and the
+# --budget (default 360 s), progress goes to stdout as "[  42s] step: status", and the
 # report DIR/gpu_check.md is rewritten after every step, so whatever finished is there
 # even if the window closes. Logs of every step: DIR/logs.tar.gz; benchmark rows as JSON
 # lines: DIR/bench.jsonl (three files: the device tool returns at most 8). Default DIR:
@@ -29,6 +29,13 @@
 #   bench-ops lis-bench cuda ops (every kernel vs cuBLAS / cuDNN, TFLOP/s or GB/s)
 #   bench-net lis-bench cuda generator,classifier,e2e (images/s per batch and precision,
 #             deviation from fp32)
+#   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
+#             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
+#             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
+#             $SGXL_SRC or .gpu_deps/sgxl, its plugins compiled in the background during
+#             the build), rows in the same bench.jsonl
+#   goals     bench/gpu_goals.py: the issue's targets (generator b32 fp32 vs the original,
+#             bf16 convolutions vs the measured matrix rate, ResNet-50 b64 vs torchvision)
 #
 # --dry-run: on a machine without a GPU, runs the same flow (build with nvcc if present,
 # the test binaries report "SKIP cuda: no device", the sanitizer and benchmarks are
@@ -38,7 +45,7 @@ set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-BUDGET=${LIS_GPU_BUDGET:-330}
+BUDGET=${LIS_GPU_BUDGET:-360}
 OUTDIR=""
 DRY=0
 SKIP_BUILD=0
@@ -91,6 +98,18 @@ if [ "$MODE" = pack ]; then
     for h in png.h pngconf.h pnglibconf.h zlib.h zconf.h; do cp -L "/usr/include/$h" .gpu_deps/include/; done
     cp -L "$(gcc -print-file-name=libpng16.a)" .gpu_deps/lib/libpng.a
     cp -L "$(gcc -print-file-name=libz.a)" .gpu_deps/lib/libz.a
+    # the few files of the original StyleGAN-XL code the PyTorch baseline imports (never
+    # committed: .gpu_deps is ignored); SGXL_SRC: a clone beside the project
+    src=${SGXL_SRC:-../ext/stylegan-xl}
+    if [ -f "$src/training/networks_stylegan3_resetting.py" ]; then
+        mkdir -p .gpu_deps/sgxl/training
+        cp -r "$src/torch_utils" "$src/dnnlib" "$src/legacy.py" .gpu_deps/sgxl/
+        cp "$src/training/__init__.py" "$src/training/networks_stylegan3_resetting.py" .gpu_deps/sgxl/training/
+        find .gpu_deps/sgxl -name __pycache__ -prune -exec rm -rf {} +
+        echo "copied the original StyleGAN-XL sources from $src (for bench/sgxl_torch_baseline.py)"
+    else
+        echo "no StyleGAN-XL clone at $src (set SGXL_SRC): the GPU check will skip the original generator's baseline"
+    fi
     grep -qx '/.gpu_deps/' .git/info/exclude 2>/dev/null || echo '/.gpu_deps/' >> .git/info/exclude
     du -sh .gpu_deps
     echo "packed .gpu_deps (ignored via .git/info/exclude); pass carry: [\".gpu_deps\"] to the device run"
@@ -236,6 +255,19 @@ record env "ok" "$(elapsed)" "GPU: $GPU_NAME; nvcc: $NVCC_VER; compute-sanitizer
 if [ $HAVE_GPU = 0 ] && [ $DRY = 0 ]; then
     record env "FAIL" "$(elapsed)" "no GPU (nvidia-smi failed); use --dry-run on a machine without one"
     exit 1
+fi
+
+# the original StyleGAN-XL's CUDA plugins compile on CPU cores: start them now, beside our build
+SGXL=${SGXL_SRC:-.gpu_deps/sgxl}
+PY=$(command -v python3 2>/dev/null || echo "")
+export TORCH_EXTENSIONS_DIR=${TORCH_EXTENSIONS_DIR:-/tmp/lis_torch_extensions}
+PLUGIN_PID=""
+if [ $HAVE_GPU = 1 ] && [ -n "$PY" ] && [ -f "$SGXL/training/networks_stylegan3_resetting.py" ] &&
+    "$PY" -c 'import torch' >/dev/null 2>&1; then
+    (MAX_JOBS=4 timeout -k 5 300 "$PY" bench/sgxl_torch_baseline.py --sgxl-src "$SGXL" --build-plugins \
+        > "$LOGS/torch-plugins.log" 2>&1; echo $? > "$LOGS/torch-plugins.rc") &
+    PLUGIN_PID=$!
+    say "torch: compiling the original's CUDA plugins in the background (logs/torch-plugins.log)"
 fi
 
 # ---------------------------------------------------------------- build
@@ -397,9 +429,53 @@ else
         --shipped tests/data/sgxl_imagenet256_synth/weights.safetensors \
         --config tests/data/sgxl_imagenet256_synth/config.json -o "$FULL" > "$LOGS/convert.log" 2>&1 || FULL=""
     l=$(left)
+    TORCH_RESERVE=$([ -n "$PY" ] && echo $((l > 240 ? 80 : l / 3)) || echo 0)
+    l=$((l - TORCH_RESERVE))
     bench_step bench-net 150 generator,classifier,e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? l - 45 : 15)) --net-reps 1 \
         $([ $QUICK = 1 ] && echo "--gen-batch 1,8 --cls-batch 1,64")
     rm -f /tmp/lis_gpu_check_full.safetensors
+fi
+
+# ---------------------------------------------------------------- PyTorch baselines
+
+if [ $HAVE_GPU = 0 ]; then
+    record torch "skipped (no device)" 0 "the PyTorch baselines need a GPU"
+elif [ -z "$PY" ] || ! "$PY" -c 'import torch, torchvision' >/dev/null 2>&1; then
+    record torch "skipped" 0 "python3 with torch and torchvision not found"
+else
+    t0=$(date +%s)
+    run_step torch-resnet 40 "$LOGS/torch-resnet.log" "$PY" bench/torchvision_resnet50.py --device cuda \
+        --batch 64,256,1 --precisions fp32,tf32,bf16,fp16 --min-time 0.5 --budget 25 --jsonl "$JSONL"
+    rc_resnet=$STEP_RC
+    plugins="no StyleGAN-XL sources ($SGXL): original generator not measured"
+    rc_sgxl=0
+    if [ -f "$SGXL/training/networks_stylegan3_resetting.py" ]; then
+        # the background build must be done before anything is timed
+        [ -n "$PLUGIN_PID" ] && { timeout $(($(left) > 70 ? $(left) - 60 : 10)) tail --pid="$PLUGIN_PID" -f /dev/null; kill "$PLUGIN_PID" 2>/dev/null; }
+        plugins=$(grep -h '^plugin ' "$LOGS/torch-plugins.log" 2>/dev/null | tr '\n' ';')
+        l=$(left)
+        run_step torch-sgxl 90 "$LOGS/torch-sgxl.log" "$PY" bench/sgxl_torch_baseline.py --sgxl-src "$SGXL" --device cuda \
+            --batch 32,8,1 --modes fp32,tf32,mixed --min-time 1 --budget $((l > 90 ? 50 : l / 2)) --jsonl "$JSONL"
+        rc_sgxl=$STEP_RC
+    fi
+    status=ok
+    n_resnet=$(grep -c '^| classifier' "$LOGS/torch-resnet.log" 2>/dev/null)
+    n_sgxl=$(grep -c '^| generator' "$LOGS/torch-sgxl.log" 2>/dev/null)
+    [ "${n_resnet:-0}" = 0 ] && [ "${n_sgxl:-0}" = 0 ] && status="FAIL (no rows: $(tail -1 "$LOGS/torch-resnet.log" 2>/dev/null))"
+    [ "$rc_resnet" != 0 ] || [ "$rc_sgxl" != 0 ] && status="FAIL (resnet rc $rc_resnet, sgxl rc $rc_sgxl)"
+    record torch "$status" $(($(date +%s) - t0)) "${n_resnet:-0} torchvision rows, ${n_sgxl:-0} original-generator rows; ${plugins:-plugin build log empty}"
+    detail "### PyTorch baselines (same run, same GPU)
+$(grep -hE '^(torch |plugin |\|)' "$LOGS/torch-resnet.log" "$LOGS/torch-sgxl.log" 2>/dev/null)"
+fi
+
+# ---------------------------------------------------------------- targets
+
+if [ -s "$JSONL" ] && [ -n "$PY" ]; then
+    "$PY" bench/gpu_goals.py "$JSONL" > "$LOGS/goals.md" 2>&1
+    record goals "ok" 0 "$(tail -1 "$LOGS/goals.md")"
+    detail "$(sed '$d' "$LOGS/goals.md")"
+else
+    record goals "skipped" 0 "no benchmark rows$([ -z "$PY" ] && echo ', no python3')"
 fi
 
 # ---------------------------------------------------------------- done

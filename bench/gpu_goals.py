@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""gpu_goals.py — the issue's GPU targets, read from one run's bench.jsonl (lis-bench cuda
+rows and the PyTorch baselines' rows, measured in the same run on the same GPU):
+
+  1. generator, batch 32, float32: lis images/s >= 1.5x the original StyleGAN-XL code's
+     (goal 2x); also shown against the original in TF32 (PyTorch's default for cuDNN
+     convolutions) and in its own mixed precision;
+  2. BF16: the modulated convolutions reach >= half the GPU's measured matrix rate (the
+     fastest cuBLAS BF16 GEMM row of the same run);
+  3. ResNet-50, batch 64: lis >= torchvision + cuDNN in the same precision.
+
+Then every (suite, params, precision) measured by both engines, as a ratio.
+
+    python3 bench/gpu_goals.py bench/results/<run>/bench.jsonl
+
+Prints markdown; the last line is a one-line summary. Exit status 0 whatever the outcome
+(a target missed is a finding, not a broken script); 2 when the file cannot be read."""
+import json
+import sys
+
+
+def load(path):
+    rows = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                print(f"gpu_goals: {path}:{n}: not JSON ({e.msg}); line skipped", file=sys.stderr)
+    return [r for r in rows if r.get("ok") and r.get("time_ms", 0) > 0]
+
+
+def engine(r):
+    v = r.get("variant", "")
+    if v.startswith("lis"):
+        return "lis"
+    if v.startswith("original") or v.startswith("torchvision"):
+        return "torch"
+    return None
+
+
+def pick(rows, eng, suite, params, prec, variant_prefix=None):
+    """The fastest matching row (several runs may have appended to the file)."""
+    c = [r for r in rows if engine(r) == eng and r["suite"] == suite and r["params"] == params
+         and r["precision"] == prec and (variant_prefix is None or r["variant"].startswith(variant_prefix))]
+    return min(c, key=lambda r: r["time_ms"]) if c else None
+
+
+def verdict(ratio, need, goal=None):
+    if ratio is None:
+        return "not measured"
+    if ratio >= (goal or need):
+        return "met" + (" (goal too)" if goal else "")
+    return "met" if ratio >= need else "MISSED"
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if len(sys.argv) == 2 else 2
+    try:
+        rows = load(sys.argv[1])
+    except OSError as e:
+        print(f"gpu_goals: {e}", file=sys.stderr)
+        return 2
+    summary = []
+    print("## targets\n")
+    print("| target | lis | reference | ratio | needed | verdict |")
+    print("|---|---|---|---|---|---|")
+
+    # 1. generator batch 32
+    lis = pick(rows, "lis", "generator", "batch 32", "fp32")
+    for prec, label in (("fp32", "original, fp32"), ("tf32", "original, TF32 (its cuDNN default)"),
+                        ("fp16", "original, its mixed precision")):
+        ref = pick(rows, "torch", "generator", "batch 32", prec)
+        ratio = ref["time_ms"] / lis["time_ms"] if lis and ref else None
+        # the target is fp32 against fp32; the other two rows are context
+        v = verdict(ratio, 1.5, 2.0) if prec == "fp32" or ratio is None else "context"
+        print(f"| generator b32 fp32 vs {label} | "
+              f"{32e3 / lis['time_ms']:.2f} img/s | " if lis else f"| generator b32 fp32 vs {label} | - | ", end="")
+        print(f"{32e3 / ref['time_ms']:.2f} img/s | " if ref else "- | ", end="")
+        need = "1.5x (goal 2x)" if prec == "fp32" else "-"
+        print(f"{ratio:.2f}x | {need} | {v} |" if ratio else f"- | {need} | not measured |")
+        if prec == "fp32":
+            summary.append(f"generator b32 fp32 {ratio:.2f}x the original ({v})" if ratio else "generator b32: not measured")
+        if ref and "reference ops" in ref["variant"]:
+            print(f"| (the original ran on its reference ops: its CUDA plugins did not build) | | | | | |")
+
+    # 2. BF16 convolutions vs the measured matrix rate
+    gemm = [r for r in rows if r["suite"] == "ops" and r["op"] == "gemm" and r["variant"] == "cuBLAS"
+            and r["precision"] == "bf16" and r.get("unit") == "TFLOP/s"]
+    conv = [r for r in rows if r["suite"] == "ops" and r["op"] == "modconv" and r["precision"] == "bf16"
+            and r.get("unit") == "TFLOP/s"]
+    peak = max((r["throughput"] for r in gemm), default=0)
+    if peak and conv:
+        best = max(conv, key=lambda r: r["throughput"])
+        ratio = best["throughput"] / peak
+        v = verdict(ratio, 0.5)
+        print(f"| BF16 modulated conv ({best['params']}, {best['variant']}) vs cuBLAS BF16 GEMM | "
+              f"{best['throughput']:.0f} TFLOP/s | {peak:.0f} TFLOP/s | {ratio:.2f} | 0.5 | {v} |")
+        summary.append(f"bf16 conv {ratio:.2f} of the matrix rate ({v})")
+    else:
+        print("| BF16 modulated conv vs cuBLAS BF16 GEMM | - | - | - | 0.5 | not measured |")
+        summary.append("bf16 conv: not measured")
+    gb = pick(rows, "lis", "generator", "batch 32", "bf16")
+    if gb and peak:
+        print(f"| (whole generator, b32 bf16, all layers) | {gb['throughput']:.0f} TFLOP/s | {peak:.0f} TFLOP/s | "
+              f"{gb['throughput'] / peak:.2f} | - | context |")
+
+    # 3. ResNet-50 batch 64
+    for prec in ("fp32", "tf32", "bf16", "fp16"):
+        lis = pick(rows, "lis", "classifier", "batch 64", prec)
+        ref = pick(rows, "torch", "classifier", "batch 64", prec)
+        if not lis and not ref:
+            continue
+        ratio = ref["time_ms"] / lis["time_ms"] if lis and ref else None
+        v = verdict(ratio, 1.0)
+        print(f"| ResNet-50 b64 {prec} vs torchvision + cuDNN | "
+              + (f"{64e3 / lis['time_ms']:.0f} img/s | " if lis else "- | ")
+              + (f"{64e3 / ref['time_ms']:.0f} img/s | " if ref else "- | ")
+              + (f"{ratio:.2f}x | 1.0x | {v} |" if ratio else "- | 1.0x | not measured |"))
+        summary.append(f"resnet b64 {prec} {ratio:.2f}x ({v})" if ratio else f"resnet b64 {prec}: not measured")
+
+    # every pair measured by both engines
+    keys = sorted({(r["suite"], r["params"], r["precision"]) for r in rows if engine(r) == "torch"})
+    print("\n## lis vs PyTorch, same run, same GPU (time ratio: > 1 means lis is faster)\n")
+    print("| suite | params | precision | lis ms | PyTorch ms | PyTorch variant | ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for s, p, pr in keys:
+        lis, ref = pick(rows, "lis", s, p, pr), pick(rows, "torch", s, p, pr)
+        if lis and ref:
+            print(f"| {s} | {p} | {pr} | {lis['time_ms']:.2f} | {ref['time_ms']:.2f} | {ref['variant']} | "
+                  f"{ref['time_ms'] / lis['time_ms']:.2f}x |")
+    print("\ntargets: " + "; ".join(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
