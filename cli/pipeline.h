@@ -102,6 +102,7 @@ void lis_pipe_note(lis_pipe *p, int stage, const char *key, const char *fmt, ...
 
 /* Run directory helpers */
 char *lis_pipe_path(const lis_pipe *p, const char *rel);       /* malloc'ed dir/rel */
+char *lis_pipe_resolve(const lis_pipe *p, const char *rel);    /* a config path: malloc'ed; NULL if "" */
 lis_status lis_pipe_mkdir(const lis_pipe *p, const char *rel);
 int lis_pipe_stage_done(lis_pipe *p, int stage, lis_status *err); /* 1 done, 0 not; *err on mismatch */
 lis_status lis_pipe_mark_done(lis_pipe *p, int stage);

@@ -97,13 +97,16 @@ check:
     return LIS_OK;
 }
 
-static char *resolve(const char *cfg_path, const char *rel) {
-    if (rel[0] == '/' ) return strdup(rel);
-    const char *slash = strrchr(cfg_path, '/');
+/* A path written in the config is relative to the config file's directory (so that a
+ * config and its models can move together), unless it is absolute. */
+char *lis_pipe_resolve(const lis_pipe *p, const char *rel) {
+    if (!*rel) return NULL;
+    if (rel[0] == '/') return strdup(rel);
+    const char *slash = strrchr(p->cfg_path, '/');
     if (!slash) return strdup(rel);
-    size_t n = (size_t)(slash - cfg_path) + 1 + strlen(rel) + 1;
+    size_t n = (size_t)(slash - p->cfg_path) + 1 + strlen(rel) + 1;
     char *s = malloc(n);
-    if (s) snprintf(s, n, "%.*s/%s", (int)(slash - cfg_path), cfg_path, rel);
+    if (s) snprintf(s, n, "%.*s/%s", (int)(slash - p->cfg_path), p->cfg_path, rel);
     return s;
 }
 
@@ -134,8 +137,9 @@ lis_status lis_pipe_read_config(lis_pipe *p, const char *out_override) {
     TRY(lis_cfg_get_str(cfg, "models", "generator", "", &gen));
     TRY(lis_cfg_get_str(cfg, "models", "classifier", "", &cls));
     if (!*gen || !*cls) return lis_err_usage("%s: [models] generator and classifier are required (lis weight files)", p->cfg_path);
-    c->generator = resolve(p->cfg_path, gen);
-    c->classifier = resolve(p->cfg_path, cls);
+    c->generator = lis_pipe_resolve(p, gen);
+    c->classifier = lis_pipe_resolve(p, cls);
+    if (!c->generator || !c->classifier) return lis_err_set("out of memory");
     lis_pipe_note(p, ST_SAMPLE, "models.generator", "%s", gen);
     lis_pipe_note(p, ST_PAIRS, "models.classifier", "%s", cls);
     int c_dim, feat_dim;

@@ -105,16 +105,6 @@ bad:
     return lis_err_usage("%s: [counterfactual] pairs = '%s': expected next, all, or a list like 232>151, 254>151", p->cfg_path, v);
 }
 
-static char *resolve(const char *cfg_path, const char *rel) {
-    if (rel[0] == '/') return strdup(rel);
-    const char *slash = strrchr(cfg_path, '/');
-    if (!slash) return strdup(rel);
-    size_t n = (size_t)(slash - cfg_path) + 1 + strlen(rel) + 1;
-    char *s = malloc(n);
-    if (s) snprintf(s, n, "%.*s/%s", (int)(slash - cfg_path), cfg_path, rel);
-    return s;
-}
-
 lis_status lis_counterfactual_config(lis_pipe *p, int *enabled) {
     cf_cfg *c = calloc(1, sizeof *c);
     if (!c) return lis_err_set("out of memory");
@@ -143,7 +133,7 @@ lis_status lis_counterfactual_config(lis_pipe *p, int *enabled) {
     TRY(lis_cfg_get_enum(cfg, "counterfactual", "init", inits, 2, 0, &init)); c->p.init = (lis_cf_init)init;
     TRY(lis_cfg_get_int(cfg, "counterfactual", "init_seed", 0, 0, 4294967295L, &v)); c->p.init_seed = (uint32_t)v;
     TRY(lis_cfg_get_str(cfg, "counterfactual", "init_shift", "", &init_file));
-    if (*init_file && !(c->init_file = resolve(p->cfg_path, init_file))) return lis_err_set("out of memory");
+    if (*init_file && !(c->init_file = lis_pipe_resolve(p, init_file))) return lis_err_set("out of memory");
     TRY(lis_cfg_get_int(cfg, "counterfactual", "frames", 8, 1, 1000, &v)); c->frames = (int)v;
     TRY(lis_cfg_get_int(cfg, "counterfactual", "top_units", 10, 0, 100000, &v)); c->top = (int)v;
     TRY(lis_cfg_get_int(cfg, "counterfactual", "interp", 5, 2, 1000, &v)); c->interp = (int)v;

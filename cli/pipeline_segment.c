@@ -56,17 +56,6 @@ typedef struct {
     char names[MAX_NAMES][LIS_FEWSHOT_NAME];
 } seg_opts;
 
-static char *resolve(const char *cfg_path, const char *rel) {
-    if (!*rel) return NULL;
-    if (rel[0] == '/') return strdup(rel);
-    const char *slash = strrchr(cfg_path, '/');
-    if (!slash) return strdup(rel);
-    size_t n = (size_t)(slash - cfg_path) + 1 + strlen(rel) + 1;
-    char *s = malloc(n);
-    if (s) snprintf(s, n, "%.*s/%s", (int)(slash - cfg_path), cfg_path, rel);
-    return s;
-}
-
 void lis_segment_free(void *data) {
     seg_opts *o = data;
     if (!o) return;
@@ -120,8 +109,8 @@ lis_status lis_segment_config(lis_pipe *p, int *enabled) {
         return lis_err_usage("%s: [segment] give either labels = DIR or toyworld = N, not both", p->cfg_path);
     if (o->check && !o->toyworld)
         return lis_err_usage("%s: [segment] check = N compares with the toy world's exact masks: it needs toyworld = N", p->cfg_path);
-    o->labels_dir = resolve(p->cfg_path, labels);
-    o->head_path = resolve(p->cfg_path, head);
+    o->labels_dir = lis_pipe_resolve(p, labels);
+    o->head_path = lis_pipe_resolve(p, head);
     if (!o->labels_dir && !o->head_path && !o->toyworld) { *enabled = 0; return LIS_OK; }
     /* segmentation feeds quantify and the report only: keep its keys out of the other
      * stages' digests, so adding it to a finished run does not invalidate the rest */

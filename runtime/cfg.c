@@ -366,6 +366,21 @@ static int parse_double_str(const char *s, double *v) {
 }
 
 /* Shortest %g form that reads back as the same double. */
+/* text (the value, or one element of a list) as a finite number in [lo, hi] */
+static lis_status parse_double_in(const lis_cfg *c, const cfg_entry *e, const char *text, double lo, double hi,
+                                  double *v) {
+    char why[256];
+    if (!parse_double_str(text, v)) {
+        snprintf(why, sizeof why, "'%.64s' is not a finite number", text);
+        return bad_value(c, e, why);
+    }
+    if (!(*v >= lo && *v <= hi)) {
+        snprintf(why, sizeof why, "%g is out of range [%g, %g]", *v, lo, hi);
+        return bad_value(c, e, why);
+    }
+    return LIS_OK;
+}
+
 static void fmt_double(char *buf, size_t cap, double v) {
     for (int p = 1; p <= 17; p++) {
         snprintf(buf, cap, "%.*g", p, v);
@@ -406,19 +421,8 @@ lis_status lis_cfg_get_double(lis_cfg *c, const char *sec, const char *key, doub
     fmt_double(d, sizeof d, def);
     cfg_entry *e;
     LIS_TRY(lookup(c, sec, key, d, &e));
-    char why[256];
-    double v;
     if (!*e->val) return bad_value(c, e, "empty value (expected a number)");
-    if (!parse_double_str(e->val, &v)) {
-        snprintf(why, sizeof why, "'%.64s' is not a finite number", e->val);
-        return bad_value(c, e, why);
-    }
-    if (!(v >= lo && v <= hi)) {
-        snprintf(why, sizeof why, "%g is out of range [%g, %g]", v, lo, hi);
-        return bad_value(c, e, why);
-    }
-    *out = v;
-    return LIS_OK;
+    return parse_double_in(c, e, e->val, lo, hi, out);
 }
 
 lis_status lis_cfg_get_bool(lis_cfg *c, const char *sec, const char *key, int def, int *out) {
@@ -572,7 +576,6 @@ lis_status lis_cfg_get_double_list(lis_cfg *c, const char *sec, const char *key,
                                    double hi, const double **vals, size_t *n) {
     cfg_entry *e;
     LIS_TRY(lookup(c, sec, key, def ? def : "", &e));
-    char why[256];
     const char *s = e->val;
     size_t len = strlen(s), cnt = 0, cap = 0, pos = 0;
     double *v = NULL;
@@ -584,21 +587,12 @@ lis_status lis_cfg_get_double_list(lis_cfg *c, const char *sec, const char *key,
         size_t ni = end - pos;
         trim(&it, &ni);
         char buf[128];
-        double x;
+        double x = 0;
         if (ni == 0) { st = bad_value(c, e, "empty element in the list"); goto fail; }
         if (ni >= sizeof buf) { st = bad_value(c, e, "list element too long"); goto fail; }
         memcpy(buf, it, ni);
         buf[ni] = 0;
-        if (!parse_double_str(buf, &x)) {
-            snprintf(why, sizeof why, "'%.64s' is not a finite number", buf);
-            st = bad_value(c, e, why);
-            goto fail;
-        }
-        if (!(x >= lo && x <= hi)) {
-            snprintf(why, sizeof why, "%g is out of range [%g, %g]", x, lo, hi);
-            st = bad_value(c, e, why);
-            goto fail;
-        }
+        if ((st = parse_double_in(c, e, buf, lo, hi, &x))) goto fail;
         if (cnt == cap) {
             size_t nc = cap ? 2 * cap : 8;
             double *nv = realloc(v, nc * sizeof *nv);
