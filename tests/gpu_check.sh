@@ -282,15 +282,36 @@ if [ -n "$NVCC" ]; then
 else
     MAKEARGS+=(CUDA=0)
 fi
+# cuBLAS: the toolkit's lib64, else the Python wheel's (libcublas.so.N only: a link dir
+# with the unversioned name is made for the linker, and the rpath points at the wheel)
+CC_LINK=""
+if [ -n "$NVCC" ]; then
+    CUDA_LIB=$(dirname "$(dirname "$NVCC")")/lib64
+    if ! ls "$CUDA_LIB"/libcublas.so >/dev/null 2>&1; then
+        for d in $(python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null); do
+            f=$(ls "$d"/libcublas.so.* 2>/dev/null | head -1)
+            lt=$(ls "$d"/libcublasLt.so.* 2>/dev/null | head -1)
+            if [ -n "$f" ]; then
+                mkdir -p "$LOGROOT/cublas"
+                ln -sf "$f" "$LOGROOT/cublas/libcublas.so"
+                [ -n "$lt" ] && ln -sf "$lt" "$LOGROOT/cublas/libcublasLt.so"
+                CC_LINK="-L$LOGROOT/cublas -Wl,-rpath,$d"
+                say "cuBLAS: not in $CUDA_LIB, using the Python wheel's $f"
+            fi
+        done
+    fi
+fi
 # libpng: the system's, or the static copy packed by --pack-deps and carried as .gpu_deps
 if ! printf '#include <png.h>\nint main(void){return 0;}\n' | gcc -x c - -o /tmp/lis_png_probe -lpng -lz >/dev/null 2>&1; then
     if [ -d .gpu_deps/include ]; then
-        MAKEARGS+=("EXTRA_CFLAGS=-I$ROOT/.gpu_deps/include" "CC=gcc -L$ROOT/.gpu_deps/lib")
+        MAKEARGS+=("EXTRA_CFLAGS=-I$ROOT/.gpu_deps/include")
+        CC_LINK="$CC_LINK -L$ROOT/.gpu_deps/lib"
     else
         record build "FAIL" 0 "libpng-dev is missing and there is no .gpu_deps: run 'bash tests/gpu_check.sh --pack-deps' on the dev machine and carry .gpu_deps"
         exit 1
     fi
 fi
+[ -n "$CC_LINK" ] && MAKEARGS+=("CC=gcc $CC_LINK")
 # the test binaries are required; lis-run and lis-bench are built too, but a file of the CLI
 # that does not compile only skips the steps that need it (make -k keeps going)
 NEED=($BUILD/tests/test_cuda_ops $BUILD/tests/test_cuda_nets)
