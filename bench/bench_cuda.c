@@ -7,9 +7,15 @@
  *                  [--weights G.safetensors] [--budget SECONDS] [--jsonl FILE]
  *   SUITES: comma list of ops, generator, classifier, e2e (default: all four)
  *
- * Method (STYLE.md §8): every case is validated before it is timed (against the CPU
- * reference on small shapes, against the float32 library result or float32 kernel on big
- * ones); a variant that fails is reported as FAILED and not timed. Timing: CUDA events
+ * Method (STYLE.md §8): every case of lis is validated before it is timed: the small ops,
+ * the synthesis input and filtered_lrelu against the CPU path; GEMMs and convolutions against
+ * the float32 library result (else our float32 v2); the modulated conv's float32 v2 against
+ * the straight port v1 first; the generator's float32 image 0 against the reference bundle
+ * when the weights and ws are the bundle's (seed 3, class 291, psi 0.7 on the synth-init
+ * ImageNet-256 weights); the classifier's image-0 logits against the CPU backend; every
+ * network output finite, reduced-precision networks within 0.5 of float32 (gross errors
+ * only: their deviation is the "dev" column). A variant that fails is reported as FAILED and
+ * not timed; the library baselines (cuBLAS, cuDNN) are timed as they come. Timing: CUDA events
  * around each call after a warm-up, the L2 cache flushed (a memset of 2 x L2) before each
  * call of memory-bound ops, reps until about --seconds / 5, five repetitions -> mean ± std.
  * Networks: one warm-up batch, then --net-reps timed batches (default 2). Throughput:
@@ -18,8 +24,9 @@
  * library). "dev" = max |x - x_fp32| / max |x_fp32| of a reduced-precision result.
  * --budget stops starting new measurements once the suite has run that long (the rows
  * not measured are listed as skipped), so a GPU window is never overrun.
- * Rows go to stdout as a markdown table; --jsonl also appends one JSON object per row
- * (with the device, driver, commit from $LIS_COMMIT and the date).
+ * Rows go to stdout as a markdown table; --jsonl also appends one JSON object per row,
+ * skipped and failed rows included ("ok": 0, "status" says why), with the device, commit
+ * from $LIS_COMMIT and the date; numbers that are not finite are written as null.
  */
 #include <math.h>
 #include <stdio.h>
@@ -39,12 +46,14 @@
 #include "kernels/fc_cuda.h"
 #include "kernels/gemm.h"
 #include "kernels/gemm_cuda.h"
+#include "kernels/linear.h"
 #include "kernels/linear_cuda.h"
 #include "kernels/modconv.h"
 #include "kernels/modconv_cuda.h"
 #include "kernels/pool_cuda.h"
 #include "kernels/preprocess_cuda.h"
 #include "kernels/synth_input_cuda.h"
+#include "kernels/to_u8.h"
 #include "kernels/to_u8_cuda.h"
 #include "nets/resnet.h"
 #include "nets/resnet_cuda.h"
@@ -133,6 +142,9 @@ typedef struct {
 static gres gtime(gfn fn, void *ctx, int flush, int warm, int nrep) {
     gres r = {0, 0, 0};
     float ms;
+    double t[8], sum = 0;
+    if (nrep < 1) nrep = 1;
+    if (nrep > 8) nrep = 8; /* t[8] (the classifier asks for --net-reps + 1, up to 9) */
     if (warm && (fn(ctx) != LIS_OK || lis_stream_sync(S) != LIS_OK)) return r;
     if (flush && lis_dev_memset(l2buf, 0, l2bytes, S) != LIS_OK) return r;
     if (lis_event_record(E0, S) || fn(ctx) || lis_event_record(E1, S) || lis_event_elapsed_ms(E0, E1, &ms)) return r;
@@ -145,7 +157,6 @@ static gres gtime(gfn fn, void *ctx, int flush, int warm, int nrep) {
     int reps = 1;
     if (one > 0 && one * reps < g_secs / nrep) reps = (int)(g_secs / nrep / one) + 1;
     if (reps > 10000) reps = 10000;
-    double t[8], sum = 0;
     for (int k = 0; k < nrep; k++) {
         double acc = 0;
         for (int i = 0; i < reps; i++) {
@@ -168,10 +179,53 @@ static void header(void) {
            "|---|---|---|---|---|---|---|---|---|\n");
 }
 
+/* ---- JSON lines: every printed row is also one object (skipped and failed rows too) ---- */
+
+static void jstr(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; s && *s; s++) {
+        const unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* a number, or null when it is not finite (JSON has no inf / nan) */
+static void jnum(FILE *f, const char *fmt, double v) {
+    if (isfinite(v)) fprintf(f, fmt, v);
+    else fputs("null", f);
+}
+
+static void jsonl_row(const char *suite, const char *op, const char *params, const char *variant, const char *prec, int ok,
+                      double time_ms, double std_ms, double thr, const char *unit, double vs_lib, double dev,
+                      const char *status) {
+    if (!g_jsonl) return;
+    FILE *f = g_jsonl;
+    fputs("{\"suite\":", f); jstr(f, suite);
+    fputs(",\"op\":", f); jstr(f, op);
+    fputs(",\"params\":", f); jstr(f, params);
+    fputs(",\"variant\":", f); jstr(f, variant);
+    fputs(",\"precision\":", f); jstr(f, prec);
+    fprintf(f, ",\"ok\":%d,\"time_ms\":", ok); jnum(f, "%.6f", time_ms);
+    fputs(",\"std_ms\":", f); jnum(f, "%.6f", std_ms);
+    fputs(",\"throughput\":", f); jnum(f, "%.6g", thr);
+    fputs(",\"unit\":", f); jstr(f, unit ? unit : "");
+    fputs(",\"vs_lib\":", f); jnum(f, "%.4f", vs_lib);
+    fputs(",\"dev\":", f); jnum(f, "%.4g", dev);
+    fputs(",\"device\":", f); jstr(f, g_dev);
+    fputs(",\"commit\":", f); jstr(f, g_commit);
+    fputs(",\"date\":", f); jstr(f, g_date);
+    fputs(",\"status\":", f); jstr(f, status);
+    fputs("}\n", f);
+    fflush(f);
+}
+
 /* throughput: flops > 0 -> TFLOP/s; else bytes > 0 -> GB/s; else items > 0 -> items/s. */
 static void row(const char *suite, const char *op, const char *params, const char *variant, lis_precision prec, gres r,
                 double flops, double bytes, double items, const char *item_unit, double lib_mean, double dev) {
-    char thr[64] = "-", ratio[32] = "-", dv[32] = "-", tm[64];
+    char thr[64] = "-", ratio[32] = "-", dv[32] = "-", tm[320];
     double val = 0;
     const char *unit = "";
     if (!r.ok) {
@@ -190,28 +244,68 @@ static void row(const char *suite, const char *op, const char *params, const cha
            ratio, dv);
     fflush(stdout);
     g_rows++;
-    if (g_jsonl) {
-        fprintf(g_jsonl,
-                "{\"suite\":\"%s\",\"op\":\"%s\",\"params\":\"%s\",\"variant\":\"%s\",\"precision\":\"%s\",\"ok\":%d,"
-                "\"time_ms\":%.6f,\"std_ms\":%.6f,\"throughput\":%.6g,\"unit\":\"%s\",\"vs_lib\":%.4f,\"dev\":%.4g,"
-                "\"device\":\"%s\",\"commit\":\"%s\",\"date\":\"%s\"}\n",
-                suite, op, params, variant, lis_precision_name(prec), r.ok, r.mean * 1e3, r.std * 1e3, val, unit,
-                lib_mean > 0 && r.ok ? lib_mean / r.mean : 0.0, dev, g_dev, g_commit, g_date);
-        fflush(g_jsonl);
-    }
+    jsonl_row(suite, op, params, variant, lis_precision_name(prec), r.ok, r.mean * 1e3, r.std * 1e3, val, unit,
+              lib_mean > 0 && r.ok ? lib_mean / r.mean : 0.0, r.ok ? dev : -1, r.ok ? "ok" : tm);
+}
+
+static void skipped_variant(const char *suite, const char *op, const char *params, const char *variant, const char *prec,
+                            const char *why) {
+    char st[512];
+    snprintf(st, sizeof st, "skipped: %s", why);
+    printf("| %s | %s | %s | %s | %s | %s | - | - | - |\n", suite, op, params, variant, prec, st);
+    fflush(stdout);
+    g_skipped++;
+    jsonl_row(suite, op, params, variant, prec, 0, 0, 0, 0, "", 0, -1, st);
 }
 
 static void skipped(const char *suite, const char *op, const char *params, const char *why) {
-    printf("| %s | %s | %s | - | - | skipped: %s | - | - | - |\n", suite, op, params, why);
-    g_skipped++;
+    skipped_variant(suite, op, params, "-", "-", why);
 }
 
 static void failed_check(const char *suite, const char *op, const char *params, const char *variant, lis_precision prec,
                          double dev, double bound) {
-    printf("| %s | %s | %s | %s | %s | FAILED validation: rel dev %.3g > %.3g | - | - | - |\n", suite, op, params, variant,
-           lis_precision_name(prec), dev, bound);
+    char st[160];
+    snprintf(st, sizeof st, "FAILED validation: rel dev %.3g > %.3g", dev, bound);
+    printf("| %s | %s | %s | %s | %s | %s | - | - | - |\n", suite, op, params, variant, lis_precision_name(prec), st);
+    fflush(stdout);
     g_failed++;
+    jsonl_row(suite, op, params, variant, lis_precision_name(prec), 0, 0, 0, 0, "", 0, dev, st);
 }
+
+/* A result checked before its variant is timed: rel_dev(got, ref) <= bound (relative to the
+ * reference's range); otherwise a FAILED validation row. dgot is device memory on stream S. */
+static int valid(const char *suite, const char *op, const char *params, const char *variant, lis_precision prec,
+                 const float *dgot, const float *ref, size_t n, double bound) {
+    float *got = host(dgot, n);
+    const double d = rel_dev(got, ref, n);
+    free(got);
+    if (d <= bound) return 1; /* false for NaN */
+    failed_check(suite, op, params, variant, prec, d, bound);
+    return 0;
+}
+
+/* max |a - b| / max(1, max|b|): the tests' measure for network outputs; +inf if any a is not finite */
+static double net_dev(const float *a, const float *b, size_t n) {
+    double m = 0, mb = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(a[i])) return INFINITY;
+        const double d = fabs((double)a[i] - b[i]);
+        if (d > m) m = d;
+        if (fabs(b[i]) > mb) mb = fabs(b[i]);
+    }
+    return m / mb;
+}
+
+static int all_finite(const float *a, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(a[i])) return 0;
+    return 1;
+}
+
+/* network validation bounds (net_dev): float32 vs the CPU backend or the bundle; the reduced
+ * precisions only have to be sane (the tests' "grossly off" limit; their deviation is reported) */
+#define NET_BOUND_FP32 1e-4
+#define NET_BOUND_REDUCED 0.5
 
 /* validation bound of a precision (relative to the reference's range) */
 static double bound_of(lis_precision p) { return p == LIS_PREC_FP32 ? 1e-4 : p == LIS_PREC_BF16 ? 0.05 : 0.01; }
@@ -247,18 +341,22 @@ static void bench_gemm(int M, int N, int K, const char *what) {
     if (run_gemm(&ref) != LIS_OK || lis_stream_sync(S) != LIS_OK) { skipped("ops", "gemm", p, lis_err_msg()); goto done; }
     for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
         if (!g_prec_on[prec]) continue;
-        if (prec >= LIS_PREC_BF16) {
-            lis_cuda_convert_f32(A, A16, (size_t)M * K, (lis_precision)prec, S);
-            lis_cuda_convert_f32(B, B16, (size_t)K * N, (lis_precision)prec, S);
-        }
         gemm_ctx lib = {M, N, K, A, B, A16, B16, C, (lis_precision)prec, 1}, ours = lib;
         ours.lib = 0;
-        gres rl = gtime(run_gemm, &lib, 0, 1, 5);
-        double dl = dev_dev(C, Cref, (size_t)M * N);
-        row("ops", "gemm", p, "cuBLAS", (lis_precision)prec, rl, fl, 0, 0, NULL, 0, prec ? dl : -1);
+        gres rl = {0, 0, 0};
+        if (prec >= LIS_PREC_BF16 &&
+            (!A16 || !B16 || lis_cuda_convert_f32(A, A16, (size_t)M * K, (lis_precision)prec, S) != LIS_OK ||
+             lis_cuda_convert_f32(B, B16, (size_t)K * N, (lis_precision)prec, S) != LIS_OK)) {
+            skipped_variant("ops", "gemm", p, "cuBLAS", lis_precision_name((lis_precision)prec),
+                            !A16 || !B16 ? "no memory for the 16-bit operands" : lis_err_msg());
+        } else {
+            rl = gtime(run_gemm, &lib, 0, 1, 5);
+            double dl = dev_dev(C, Cref, (size_t)M * N);
+            row("ops", "gemm", p, "cuBLAS", (lis_precision)prec, rl, fl, 0, 0, NULL, 0, prec ? dl : -1);
+        }
         if (run_gemm(&ours) != LIS_OK || lis_stream_sync(S) != LIS_OK) { row("ops", "gemm", p, "igemm", (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1); continue; }
         double d = dev_dev(C, Cref, (size_t)M * N);
-        if (d > bound_of((lis_precision)prec)) { failed_check("ops", "gemm", p, "igemm", (lis_precision)prec, d, bound_of((lis_precision)prec)); continue; }
+        if (!(d <= bound_of((lis_precision)prec))) { failed_check("ops", "gemm", p, "igemm", (lis_precision)prec, d, bound_of((lis_precision)prec)); continue; }
         row("ops", "gemm", p, prec ? "igemm (tensor cores)" : "igemm v2", (lis_precision)prec, gtime(run_gemm, &ours, 0, 1, 5),
             fl, 0, 0, NULL, rl.ok ? rl.mean : 0, prec ? d : -1);
     }
@@ -308,7 +406,11 @@ static void bench_conv(const char *op, int N, int C, int H, int K, int R, int st
     for (int prec = LIS_PREC_FP32; prec <= LIS_PREC_TF32; prec++) {
         lis_cudnn_conv *d = NULL;
         if (!g_prec_on[prec] || lis_cudnn_conv_plan(&d, &p, (lis_precision)prec) != LIS_OK) {
-            if (prec == LIS_PREC_FP32 && g_prec_on[prec]) printf("|   | %s | %s | cuDNN | - | not available: %s | - | - | - |\n", op, pr, lis_err_msg());
+            if (prec == LIS_PREC_FP32 && g_prec_on[prec]) {
+                char why[400];
+                snprintf(why, sizeof why, "not available: %s", lis_err_msg());
+                skipped_variant("ops", op, pr, "cuDNN", "fp32", why);
+            }
             continue;
         }
         conv_ctx c = {NULL, p, x, w, b, NULL, y, d};
@@ -324,7 +426,7 @@ static void bench_conv(const char *op, int N, int C, int H, int K, int R, int st
         conv_ctx c = {&v[i], p, x, w, b, NULL, y, NULL};
         if (run_conv(&c) != LIS_OK || lis_stream_sync(S) != LIS_OK) { row("ops", op, pr, v[i].name, v[i].prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1); continue; }
         const double d = dev_dev(y, yref, ny);
-        if (d > bound_of(v[i].prec)) { failed_check("ops", op, pr, v[i].name, v[i].prec, d, bound_of(v[i].prec)); continue; }
+        if (!(d <= bound_of(v[i].prec))) { failed_check("ops", op, pr, v[i].name, v[i].prec, d, bound_of(v[i].prec)); continue; }
         char vn[64];
         snprintf(vn, sizeof vn, "igemm %s", v[i].name);
         row("ops", op, pr, vn, v[i].prec, gtime(run_conv, &c, 0, 1, 5), fl, 0, 0, NULL,
@@ -368,7 +470,34 @@ static void bench_modconv(int B, int I, int O, int H, const char *what) {
     const int nv = lis_modconv_cuda_variants(&v);
     const double fl = 2.0 * ny * I * 9;
     mc_ctx ref = {&v[1], &mw, {1, 2, 0}, x, s, yref, ws, B, H};
-    if (run_mc(&ref) == LIS_OK && lis_stream_sync(S) == LIS_OK) {
+    int ref_ok = run_mc(&ref) == LIS_OK && lis_stream_sync(S) == LIS_OK;
+    if (!ref_ok) {
+        skipped("ops", "modconv", pr, lis_err_msg());
+    } else {
+        /* the reference (v2) is checked first against the straight port v1 (per-sample weights
+         * materialised, naive conv), once, untimed */
+        float *ws1 = lis_dev_alloc(sizeof(float) * lis_modconv_cuda_workspace(&mw, B, 1), "modconv v1 workspace");
+        if (!ws1) {
+            printf("|   | modconv | %s | v2 | fp32 | (not checked against v1: %s) | | | |\n", pr, lis_err_msg());
+        } else {
+            mc_ctx c1 = ref;
+            c1.v = &v[0];
+            c1.y = y;
+            c1.ws = ws1;
+            if (run_mc(&c1) != LIS_OK || lis_stream_sync(S) != LIS_OK) {
+                row("ops", "modconv", pr, "v1 (check of v2)", LIS_PREC_FP32, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+                ref_ok = 0;
+            } else {
+                const double d = dev_dev(yref, y, ny);
+                if (!(d <= bound_of(LIS_PREC_FP32))) {
+                    failed_check("ops", "modconv", pr, "v2 vs v1", LIS_PREC_FP32, d, bound_of(LIS_PREC_FP32));
+                    ref_ok = 0;
+                }
+            }
+            lis_dev_free(ws1);
+        }
+    }
+    if (ref_ok) {
         for (int i = 1; i < nv; i++) { /* v1 materialises B*O*I*9 weights: not a benchmark */
             if (!g_prec_on[v[i].prec]) continue;
             mc_ctx c = ref;
@@ -376,11 +505,9 @@ static void bench_modconv(int B, int I, int O, int H, const char *what) {
             c.y = y;
             if (run_mc(&c) != LIS_OK || lis_stream_sync(S) != LIS_OK) { row("ops", "modconv", pr, v[i].name, v[i].prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1); continue; }
             const double d = dev_dev(y, yref, ny);
-            if (d > bound_of(v[i].prec)) { failed_check("ops", "modconv", pr, v[i].name, v[i].prec, d, bound_of(v[i].prec)); continue; }
+            if (!(d <= bound_of(v[i].prec))) { failed_check("ops", "modconv", pr, v[i].name, v[i].prec, d, bound_of(v[i].prec)); continue; }
             row("ops", "modconv", pr, v[i].name, v[i].prec, gtime(run_mc, &c, 0, 1, 5), fl, 0, 0, NULL, 0, v[i].prec ? d : -1);
         }
-    } else {
-        skipped("ops", "modconv", pr, lis_err_msg());
     }
     lis_modconv_cuda_weights_free(&mw);
     lis_dev_free(x); lis_dev_free(s); lis_dev_free(yref); lis_dev_free(y); lis_dev_free(ws);
@@ -426,7 +553,7 @@ static void bench_flrelu(int N, int C, int H, int up, int tu, int x0, int x1, in
         lis_flrelu_cpu(&p, hx, H, (int64_t)H * H, NULL, hb, hy, N, C, H, H, cws);
         const double d = rel_dev(gy, hy, ny);
         free(hx); free(hb); free(hy); free(gy); free(cws);
-        if (d > 1e-5) { failed_check("ops", "filtered_lrelu", pr, v[nv - 1].name, LIS_PREC_FP32, d, 1e-5); goto done; }
+        if (!(d <= 1e-5)) { failed_check("ops", "filtered_lrelu", pr, v[nv - 1].name, LIS_PREC_FP32, d, 1e-5); goto done; }
     }
     for (int i = 0; i < nv; i++) {
         const int is_v1 = !strcmp(v[i].name, "v1");
@@ -436,7 +563,7 @@ static void bench_flrelu(int N, int C, int H, int up, int tu, int x0, int x1, in
         c.y = y;
         if (run_fl(&c) != LIS_OK || lis_stream_sync(S) != LIS_OK) { row("ops", "filtered_lrelu", pr, v[i].name, LIS_PREC_FP32, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1); continue; }
         const double d = dev_dev(y, yref, ny);
-        if (d > 1e-5) { failed_check("ops", "filtered_lrelu", pr, v[i].name, LIS_PREC_FP32, d, 1e-5); continue; }
+        if (!(d <= 1e-5)) { failed_check("ops", "filtered_lrelu", pr, v[i].name, LIS_PREC_FP32, d, 1e-5); continue; }
         gres r = gtime(run_fl, &c, 1, 1, 5);
         if (is_v1) r1 = r;
         char vn[80];
@@ -483,6 +610,17 @@ static lis_status run_small(void *c) {
     return lis_err_set("bad case");
 }
 
+/* Runs a small op once and validates it (against `ref`, bound relative to its range) before
+ * it is timed; a failed run gives a FAILED row. */
+static int small_ok(small_ctx *k, const char *op, const char *pr, const char *variant, const float *ref, size_t n,
+                    double bound) {
+    if (run_small(k) != LIS_OK || lis_stream_sync(S) != LIS_OK) {
+        row("ops", op, pr, variant, LIS_PREC_FP32, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+        return 0;
+    }
+    return valid("ops", op, pr, variant, LIS_PREC_FP32, k->y, ref, n, bound);
+}
+
 static void bench_small(void) {
     char pr[160];
     /* bias_act (the generator's final output scale and ToRGB styles use it; a full-size plane here) */
@@ -491,11 +629,18 @@ static void bench_small(void) {
         const int64_t C = 512, inner = 276 * 276;
         float *x = drand((size_t)(C * inner), 10, 2.0f), *b = drand((size_t)C, 11, 1.0f), *y = dalloc((size_t)(C * inner));
         small_ctx k = {.kind = 0, .ba = {1, 0.2f, 1.41421356f, 256.0f}, .x = x, .b = b, .y = y, .N = 1, .C = (int)C, .inner = inner};
-        gres r0 = gtime(run_small, &k, 1, 1, 5);
-        row("ops", "bias_act", pr, "v1", LIS_PREC_FP32, r0, 0, 8.0 * C * inner, 0, NULL, 0, -1);
+        float *hx = host(x, (size_t)(C * inner)), *hb = host(b, (size_t)C), *ref = malloc(sizeof(float) * (size_t)(C * inner));
+        lis_bias_act_ref(&k.ba, hx, hb, ref, 1, C, inner); /* the same float operations: exact */
+        gres r0 = {0, 0, 0};
+        if (small_ok(&k, "bias_act", pr, "v1", ref, (size_t)(C * inner), 0)) {
+            r0 = gtime(run_small, &k, 1, 1, 5);
+            row("ops", "bias_act", pr, "v1", LIS_PREC_FP32, r0, 0, 8.0 * C * inner, 0, NULL, 0, -1);
+        }
         k.kind = 1;
-        row("ops", "bias_act", pr, "v2", LIS_PREC_FP32, gtime(run_small, &k, 1, 1, 5), 0, 8.0 * C * inner, 0, NULL,
-            r0.ok ? r0.mean : 0, -1);
+        if (small_ok(&k, "bias_act", pr, "v2", ref, (size_t)(C * inner), 0))
+            row("ops", "bias_act", pr, "v2", LIS_PREC_FP32, gtime(run_small, &k, 1, 1, 5), 0, 8.0 * C * inner, 0, NULL,
+                r0.ok ? r0.mean : 0, -1);
+        free(hx); free(hb); free(ref);
         lis_dev_free(x); lis_dev_free(b); lis_dev_free(y);
     }
     /* fc: the affines of a whole batch of 64 */
@@ -506,16 +651,28 @@ static void bench_small(void) {
         for (int i = 0; i < 1024; i++) hb[i] = 1.0f;
         lis_fc fc;
         lis_fc_dev d;
-        if (lis_fc_prepare(&fc, hw, hb, 512, 1024, 1.0, 0) == LIS_OK && lis_fc_cuda_upload(&d, &fc) == LIS_OK) {
-            float *x = drand(64 * 512, 12, 1.0f), *y = dalloc(64 * 1024);
-            small_ctx k = {.kind = 2, .fc = &d, .x = x, .y = y, .N = 64, .in = 512};
-            gres r0 = gtime(run_small, &k, 1, 1, 5);
-            const double bytes = 4.0 * (512 * 1024 + 64 * 512 + 64 * 1024);
-            row("ops", "fc", pr, "v1", LIS_PREC_FP32, r0, 0, bytes, 0, NULL, 0, -1);
-            k.kind = 3;
-            row("ops", "fc", pr, "v2", LIS_PREC_FP32, gtime(run_small, &k, 1, 1, 5), 0, bytes, 0, NULL, r0.ok ? r0.mean : 0, -1);
-            lis_dev_free(x); lis_dev_free(y);
-            lis_fc_cuda_free(&d);
+        if (lis_fc_prepare(&fc, hw, hb, 512, 1024, 1.0, 0) == LIS_OK) {
+            if (lis_fc_cuda_upload(&d, &fc) == LIS_OK) {
+                float *x = drand(64 * 512, 12, 1.0f), *y = dalloc(64 * 1024);
+                float *hx = host(x, 64 * 512), *ref = malloc(sizeof(float) * 64 * 1024);
+                lis_fc_ref(&fc, hx, ref, 64);
+                small_ctx k = {.kind = 2, .fc = &d, .x = x, .y = y, .N = 64, .in = 512};
+                const double bytes = 4.0 * (512 * 1024 + 64 * 512 + 64 * 1024);
+                gres r0 = {0, 0, 0};
+                if (small_ok(&k, "fc", pr, "v1", ref, 64 * 1024, 1e-5)) {
+                    r0 = gtime(run_small, &k, 1, 1, 5);
+                    row("ops", "fc", pr, "v1", LIS_PREC_FP32, r0, 0, bytes, 0, NULL, 0, -1);
+                }
+                k.kind = 3;
+                if (small_ok(&k, "fc", pr, "v2", ref, 64 * 1024, 1e-5))
+                    row("ops", "fc", pr, "v2", LIS_PREC_FP32, gtime(run_small, &k, 1, 1, 5), 0, bytes, 0, NULL,
+                        r0.ok ? r0.mean : 0, -1);
+                free(hx); free(ref);
+                lis_dev_free(x); lis_dev_free(y);
+                lis_fc_cuda_free(&d);
+            } else {
+                skipped("ops", "fc", pr, lis_err_msg());
+            }
             lis_fc_free(&fc);
         }
         free(hw); free(hb);
@@ -524,12 +681,19 @@ static void bench_small(void) {
     snprintf(pr, sizeof pr, "n=256,in=2048,out=1000 (ResNet fc)");
     if ((strstr("linear", g_filter) || strstr(pr, g_filter)) && !over_budget()) {
         float *x = drand(256 * 2048, 13, 1.0f), *w = drand(1000 * 2048, 14, 0.02f), *b = drand(1000, 15, 0.1f), *y = dalloc(256 * 1000);
+        float *hx = host(x, 256 * 2048), *hw = host(w, 1000 * 2048), *hb = host(b, 1000), *ref = malloc(sizeof(float) * 256 * 1000);
+        lis_linear_cpu(256, 2048, 1000, hx, hw, hb, ref);
         small_ctx k = {.kind = 4, .x = x, .w = w, .b = b, .y = y, .N = 256, .in = 2048, .out = 1000};
         const double fl = 2.0 * 256 * 2048 * 1000;
-        gres r0 = gtime(run_small, &k, 0, 1, 5);
-        row("ops", "linear", pr, "v1", LIS_PREC_FP32, r0, fl, 0, 0, NULL, 0, -1);
+        gres r0 = {0, 0, 0};
+        if (small_ok(&k, "linear", pr, "v1", ref, 256 * 1000, 1e-5)) {
+            r0 = gtime(run_small, &k, 0, 1, 5);
+            row("ops", "linear", pr, "v1", LIS_PREC_FP32, r0, fl, 0, 0, NULL, 0, -1);
+        }
         k.kind = 5;
-        row("ops", "linear", pr, "v2", LIS_PREC_FP32, gtime(run_small, &k, 0, 1, 5), fl, 0, 0, NULL, r0.ok ? r0.mean : 0, -1);
+        if (small_ok(&k, "linear", pr, "v2", ref, 256 * 1000, 1e-5))
+            row("ops", "linear", pr, "v2", LIS_PREC_FP32, gtime(run_small, &k, 0, 1, 5), fl, 0, 0, NULL, r0.ok ? r0.mean : 0, -1);
+        free(hx); free(hw); free(hb); free(ref);
         lis_dev_free(x); lis_dev_free(w); lis_dev_free(b); lis_dev_free(y);
     }
     /* pools: ResNet-50 at batch 64 */
@@ -537,18 +701,24 @@ static void bench_small(void) {
     if ((strstr("maxpool", g_filter) || strstr(pr, g_filter)) && !over_budget()) {
         lis_maxpool_params mp = {64, 64, 112, 112, 3, 2, 1, 1};
         const size_t nx = (size_t)64 * 64 * 112 * 112, ny = (size_t)64 * 64 * 56 * 56;
-        float *x = drand(nx, 16, 1.0f), *y = dalloc(ny);
+        float *x = drand(nx, 16, 1.0f), *y = dalloc(ny), *hx = host(x, nx), *ref = malloc(sizeof(float) * ny);
+        lis_maxpool_cpu(&mp, hx, ref); /* a selection: exact */
         small_ctx k = {.kind = 6, .mp = mp, .x = x, .y = y};
-        row("ops", "maxpool", pr, "v1", LIS_PREC_FP32, gtime(run_small, &k, 1, 1, 5), 0, 4.0 * (nx + ny), 0, NULL, 0, -1);
+        if (small_ok(&k, "maxpool", pr, "v1", ref, ny, 0))
+            row("ops", "maxpool", pr, "v1", LIS_PREC_FP32, gtime(run_small, &k, 1, 1, 5), 0, 4.0 * (nx + ny), 0, NULL, 0, -1);
+        free(hx); free(ref);
         lis_dev_free(x); lis_dev_free(y);
     }
     snprintf(pr, sizeof pr, "n=256,c=2048,h=7,w=7");
     if ((strstr("avgpool", g_filter) || strstr(pr, g_filter)) && !over_budget()) {
         const size_t nx = (size_t)256 * 2048 * 49;
-        float *x = drand(nx, 17, 1.0f), *y = dalloc(256 * 2048);
+        float *x = drand(nx, 17, 1.0f), *y = dalloc(256 * 2048), *hx = host(x, nx), *ref = malloc(sizeof(float) * 256 * 2048);
+        lis_avgpool_global_cpu(256, 2048, 7, 7, hx, ref); /* the same summation order: exact */
         small_ctx k = {.kind = 7, .x = x, .y = y, .N = 256, .C = 2048, .H = 7, .W = 7};
-        row("ops", "avgpool_global", pr, "v1", LIS_PREC_FP32, gtime(run_small, &k, 1, 1, 5), 0, 4.0 * (nx + 256 * 2048), 0,
-            NULL, 0, -1);
+        if (small_ok(&k, "avgpool_global", pr, "v1", ref, 256 * 2048, 0))
+            row("ops", "avgpool_global", pr, "v1", LIS_PREC_FP32, gtime(run_small, &k, 1, 1, 5), 0, 4.0 * (nx + 256 * 2048), 0,
+                NULL, 0, -1);
+        free(hx); free(ref);
         lis_dev_free(x); lis_dev_free(y);
     }
     /* preprocessing of 64 generator images (crop only) and of 64 512x384 photos (resize) */
@@ -561,27 +731,47 @@ static void bench_small(void) {
         lis_preprocess_cfg_default(&cfg);
         lis_preprocess_plan pl;
         lis_preprocess_dev d;
-        if (lis_preprocess_plan_init(&pl, &cfg, h, w) != LIS_OK) continue;
+        if (lis_preprocess_plan_init(&pl, &cfg, h, w) != LIS_OK) { skipped("ops", "preprocess", pr, lis_err_msg()); continue; }
         if (lis_preprocess_cuda_upload(&d, &pl) == LIS_OK) {
-            uint8_t *buf = lis_dev_alloc((size_t)n * h * w * 3 + lis_preprocess_cuda_workspace(&d, n), "images");
-            float *y = dalloc((size_t)n * 3 * 224 * 224);
-            if (buf && lis_dev_memset(buf, 77, (size_t)n * h * w * 3, S) == LIS_OK) {
+            const size_t nin = (size_t)n * h * w * 3, ny = (size_t)n * 3 * 224 * 224;
+            uint8_t *buf = lis_dev_alloc(nin + lis_preprocess_cuda_workspace(&d, n), "images");
+            float *y = dalloc(ny);
+            uint8_t *himg = malloc(nin);
+            float *ref = malloc(sizeof(float) * ny);
+            for (size_t i = 0; i < nin; i++) himg[i] = (uint8_t)((i * 2654435761u) >> 13); /* not constant: the resampling is checked */
+            if (buf && himg && ref && lis_dev_h2d(buf, himg, nin, S) == LIS_OK) {
+                lis_preprocess_run(&pl, n, himg, ref); /* integer resampling + tables: bit-exact */
                 small_ctx k = {.kind = 8, .pre = &d, .ws = buf, .y = y, .N = n, .H = h, .W = w};
-                row("ops", "preprocess", pr, "v1", LIS_PREC_FP32, gtime(run_small, &k, 1, 1, 5), 0,
-                    (double)n * h * w * 3 + 4.0 * n * 3 * 224 * 224, 0, NULL, 0, -1);
+                if (small_ok(&k, "preprocess", pr, "v1", ref, ny, 0))
+                    row("ops", "preprocess", pr, "v1", LIS_PREC_FP32, gtime(run_small, &k, 1, 1, 5), 0,
+                        (double)n * h * w * 3 + 4.0 * n * 3 * 224 * 224, 0, NULL, 0, -1);
+            } else {
+                skipped("ops", "preprocess", pr, lis_err_msg());
             }
+            free(himg); free(ref);
             lis_dev_free(buf); lis_dev_free(y);
             lis_preprocess_cuda_free(&d);
+        } else {
+            skipped("ops", "preprocess", pr, lis_err_msg());
         }
         lis_preprocess_plan_free(&pl);
     }
     snprintf(pr, sizeof pr, "n=64,3x256x256");
     if ((strstr("to_u8", g_filter) || strstr(pr, g_filter)) && !over_budget()) {
         const size_t n = (size_t)64 * 3 * 256 * 256;
-        float *x = drand(n, 18, 1.2f);
-        void *u8 = lis_dev_alloc(n, "u8");
+        float *x = drand(n, 18, 1.2f), *hx = host(x, n);
+        uint8_t *u8 = lis_dev_alloc(n, "u8"), *ref = malloc(n), *got = malloc(n);
         small_ctx k = {.kind = 9, .x = x, .ws = u8, .N = 64, .H = 256, .W = 256};
-        if (u8) row("ops", "to_u8", pr, "v1", LIS_PREC_FP32, gtime(run_small, &k, 1, 1, 5), 0, 5.0 * n, 0, NULL, 0, -1);
+        lis_to_u8_ref(hx, 64, 3, 256, 256, ref);
+        if (!u8 || run_small(&k) != LIS_OK || lis_stream_sync(S) != LIS_OK || lis_dev_d2h(got, u8, n, S) != LIS_OK) {
+            row("ops", "to_u8", pr, "v1", LIS_PREC_FP32, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+        } else {
+            size_t bad = 0;
+            for (size_t i = 0; i < n; i++) bad += got[i] != ref[i];
+            if (bad) failed_check("ops", "to_u8", pr, "v1", LIS_PREC_FP32, (double)bad / (double)n, 0);
+            else row("ops", "to_u8", pr, "v1", LIS_PREC_FP32, gtime(run_small, &k, 1, 1, 5), 0, 5.0 * n, 0, NULL, 0, -1);
+        }
+        free(hx); free(ref); free(got);
         lis_dev_free(x); lis_dev_free(u8);
     }
 }
@@ -631,14 +821,32 @@ static void suite_ops(void) {
                 for (int B = 1; B <= 8; B *= 8) {
                     char pr[96];
                     snprintf(pr, sizeof pr, "b=%d,c=1024,s=36", B);
-                    float *w = drand((size_t)B * w_dim, 19, 1.0f), *y = dalloc((size_t)B * C * S_ * S_);
+                    if (over_budget()) { skipped("ops", "synth_input", pr, "time budget"); continue; }
+                    const size_t ny = (size_t)B * C * S_ * S_;
+                    float *w = drand((size_t)B * w_dim, 19, 1.0f), *y = dalloc(ny);
                     float *ws = dalloc(lis_synth_input_cuda_workspace(&d, B));
-                    for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
+                    /* the CPU fast path (itself checked against _ref) validates every precision */
+                    float *hw = host(w, (size_t)B * w_dim), *ref = malloc(sizeof(float) * ny);
+                    void *cws = lis_alloc_aligned(lis_synth_input_workspace(&si), "ws");
+                    if (ref && cws) lis_synth_input_cpu(&si, hw, ref, NULL, B, cws);
+                    for (int prec = 0; prec < LIS_PREC_COUNT && ref && cws; prec++) {
                         if (!g_prec_on[prec]) continue;
                         small_ctx k = {.kind = 10, .si = &d, .prec = (lis_precision)prec, .x = w, .y = y, .ws = ws, .N = B, .in = w_dim};
+                        if (run_small(&k) != LIS_OK || lis_stream_sync(S) != LIS_OK) {
+                            row("ops", "synth_input", pr, "v1", (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+                            continue;
+                        }
+                        float *got = host(y, ny);
+                        const double dv = rel_dev(got, ref, ny);
+                        free(got);
+                        if (!(dv <= bound_of((lis_precision)prec))) {
+                            failed_check("ops", "synth_input", pr, "v1", (lis_precision)prec, dv, bound_of((lis_precision)prec));
+                            continue;
+                        }
                         row("ops", "synth_input", pr, "v1", (lis_precision)prec, gtime(run_small, &k, 0, 1, 5),
-                            2.0 * B * C * C * S_ * S_, 0, 0, NULL, 0, -1);
+                            2.0 * B * C * C * S_ * S_, 0, 0, NULL, 0, prec ? dv : -1);
                     }
+                    free(hw); free(ref); free(cws);
                     lis_dev_free(w); lis_dev_free(y); lis_dev_free(ws);
                 }
                 lis_synth_input_cuda_free(&d);
@@ -712,6 +920,25 @@ static float *make_ws(lis_sgxl *g, int B) {
     return ws;
 }
 
+/* The bundle's image when make_ws reproduces the bundle's ws for image 0 (seed 3, class 291,
+ * psi 0.7 on the synth-init ImageNet-256 weights); NULL otherwise (other weights). */
+static float *bundle_image(const float *ws0, size_t wsz, size_t isz) {
+    lis_safetensors io;
+    memset(&io, 0, sizeof io);
+    if (lis_st_open(&io, "tests/data/sgxl_imagenet256_synth/io.safetensors") != LIS_OK) return NULL;
+    const lis_st_entry *ew = lis_st_find(&io, "ws"), *ei = lis_st_find(&io, "img");
+    float *img = NULL;
+    if (ew && ei && ew->t.dtype == LIS_DTYPE_F32 && ei->t.dtype == LIS_DTYPE_F32 &&
+        (size_t)lis_tensor_numel(&ew->t) == wsz && (size_t)lis_tensor_numel(&ei->t) == isz) {
+        const float *wr = ew->t.data;
+        double d = 0;
+        for (size_t i = 0; i < wsz; i++) d = fmax(d, fabs((double)ws0[i] - wr[i]));
+        if (d <= 1e-5 && (img = malloc(sizeof(float) * isz))) memcpy(img, ei->t.data, sizeof(float) * isz);
+    }
+    lis_st_close(&io);
+    return img;
+}
+
 static void suite_generator(const char *wpath, const char *batches) {
     printf("\n## generator (synthesis, %s)\n", wpath ? wpath : "full-size ImageNet-256, synth-init weights");
     if (over_budget()) { skipped("generator", "synthesis", "-", "time budget"); return; }
@@ -724,42 +951,65 @@ static void suite_generator(const char *wpath, const char *batches) {
     const double fl = gen_flops(&g);
     const size_t wsz = (size_t)g.num_ws * g.w_dim, isz = (size_t)g.img_channels * g.img_resolution * g.img_resolution;
     float *ws = make_ws(&g, maxb), *ref = NULL;
+    /* validation of image 0 before timing: float32 against the bundle (when it applies), every
+     * precision finite and (reduced) within NET_BOUND_REDUCED of float32 */
+    float *bundle = bundle_image(ws, wsz, isz);
     printf("per image: %.3f TFLOP (2 x multiply-adds of the convolutions and the channel mixing)\n", fl / 1e12);
+    printf("validation of image 0: %s\n", bundle ? "float32 vs the sgxl_imagenet256_synth bundle (1e-4)" :
+                                                   "finite, reduced precisions vs float32 (bundle not applicable)");
     header();
     for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
         if (!g_prec_on[prec]) continue;
+        const char *pn = lis_precision_name((lis_precision)prec);
+        if (over_budget()) { skipped_variant("generator", "synthesis", "-", "lis (cuda)", pn, "time budget"); continue; }
         lis_sgxl_cuda gc;
-        if (lis_sgxl_cuda_init(&gc, &g, (lis_precision)prec, 0) != LIS_OK) { skipped("generator", "synthesis", lis_precision_name((lis_precision)prec), lis_err_msg()); continue; }
+        if (lis_sgxl_cuda_init(&gc, &g, (lis_precision)prec, 0) != LIS_OK) {
+            skipped_variant("generator", "synthesis", "-", "lis (cuda)", pn, lis_err_msg());
+            continue;
+        }
         for (int i = 0; i < nb; i++) {
             const int B = bl[i];
             char pr[64];
             snprintf(pr, sizeof pr, "batch %d", B);
-            if (over_budget()) { skipped("generator", "synthesis", pr, "time budget"); continue; }
-            if (lis_sgxl_cuda_plan(&gc, B) != LIS_OK || lis_dev_h2d(gc.ws, ws, sizeof(float) * wsz * B, S) != LIS_OK) {
-                skipped("generator", "synthesis", pr, lis_err_msg());
+            if (over_budget()) { skipped_variant("generator", "synthesis", pr, "lis (cuda)", pn, "time budget"); continue; }
+            if (lis_sgxl_cuda_plan(&gc, B) != LIS_OK || lis_dev_h2d(gc.ws, ws, sizeof(float) * wsz * B, gc.stream) != LIS_OK) {
+                skipped_variant("generator", "synthesis", pr, "lis (cuda)", pn, lis_err_msg());
                 continue;
             }
             gen_ctx c = {&gc, gc.ws, B};
-            double dev = -1;
-            /* deviation of image 0 from float32 (the fp32 run keeps it as the reference) */
-            if (run_gen(&c) == LIS_OK && lis_stream_sync(gc.stream) == LIS_OK) {
-                float *img = host(gc.img, isz);
-                if (prec == LIS_PREC_FP32 && !ref) ref = img;
-                else {
-                    if (ref) dev = rel_dev(img, ref, isz);
-                    free(img);
-                }
+            S = gc.stream; /* validate and time on the net's stream */
+            if (run_gen(&c) != LIS_OK || lis_stream_sync(gc.stream) != LIS_OK) {
+                row("generator", "synthesis", pr, "lis (cuda)", (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+                continue;
             }
-            S = gc.stream; /* time on the net's stream */
+            /* deviation of image 0 from float32 (the fp32 run keeps it as the reference) */
+            float *img = host(gc.img, isz);
+            double dev = -1, vdev = 0, bound = NET_BOUND_FP32;
+            if (!all_finite(img, isz)) vdev = INFINITY;
+            else if (prec == LIS_PREC_FP32 && bundle) vdev = net_dev(img, bundle, isz);
+            else if (prec != LIS_PREC_FP32) {
+                bound = NET_BOUND_REDUCED;
+                if (ref) vdev = net_dev(img, ref, isz);
+                else if (bundle) vdev = net_dev(img, bundle, isz);
+            }
+            if (ref) dev = rel_dev(img, ref, isz);
+            if (!(vdev <= bound)) {
+                failed_check("generator", "synthesis", pr, "lis (cuda)", (lis_precision)prec, vdev, bound);
+                free(img);
+                continue;
+            }
+            if (prec == LIS_PREC_FP32 && !ref) ref = img;
+            else free(img);
             gres r = gtime(run_gen, &c, 0, 0, g_net_reps);
             row("generator", "synthesis", pr, "lis (cuda)", (lis_precision)prec, r, fl * B, 0, 0, NULL, 0, dev);
-            if (r.ok) printf("|   |   | %s | images/s | %s | %.2f | | | |\n", pr, lis_precision_name((lis_precision)prec), B / r.mean);
+            if (r.ok) printf("|   |   | %s | images/s | %s | %.2f | | | |\n", pr, pn, B / r.mean);
         }
         S = NULL;
         lis_sgxl_cuda_free(&gc);
     }
     free(ws);
     free(ref);
+    free(bundle);
     lis_sgxl_free(&g);
 }
 
@@ -785,6 +1035,16 @@ static lis_status load_resnet50(lis_resnet *net, lis_safetensors *wts) {
     return s;
 }
 
+/* The classifier's benchmark input: N images of 3 x 224 x 224 values in [-2, 2), image 0 the
+ * same for every N. */
+static void cls_input(float *hx, int N) {
+    unsigned seed = 5;
+    for (size_t k = 0; k < (size_t)N * 3 * 224 * 224; k++) {
+        seed = seed * 1664525u + 1013904223u;
+        hx[k] = (float)((seed >> 9) & 0xffff) / 16384.0f - 2.0f;
+    }
+}
+
 static void suite_classifier(const char *batches) {
     printf("\n## classifier (ResNet-50, synth-init weights, 224x224 preprocessed input on the device)\n");
     if (over_budget()) { skipped("classifier", "forward", "-", "time budget"); return; }
@@ -794,43 +1054,73 @@ static void suite_classifier(const char *batches) {
     int bl[16];
     const int nb = parse_batches(batches, bl, 16);
     const double fl = 2.0 * lis_resnet_macs(&net, 224, 224);
+    const size_t ncls = (size_t)net.num_classes;
     float *ref = NULL;
+    /* validation before timing: image 0's logits against the CPU backend (the same input in every
+     * batch); float32 within NET_BOUND_FP32, reduced precisions within NET_BOUND_REDUCED */
+    float *x0 = malloc(sizeof(float) * 3 * 224 * 224), *lcpu = malloc(sizeof(float) * ncls);
+    cls_input(x0, 1);
+    if (lis_resnet_forward(&net, 1, 224, 224, x0, NULL, lcpu, NULL) != LIS_OK) {
+        printf("(no CPU reference for the validation: %s)\n", lis_err_msg());
+        free(lcpu);
+        lcpu = NULL;
+    }
+    free(x0);
     header();
     for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
         if (!g_prec_on[prec]) continue;
+        const char *pn = lis_precision_name((lis_precision)prec);
+        if (over_budget()) { skipped_variant("classifier", "resnet50 forward", "-", "lis (cuda)", pn, "time budget"); continue; }
         lis_resnet_cuda rc;
-        if (lis_resnet_cuda_init(&rc, &net, &wts, (lis_precision)prec, 0) != LIS_OK) { skipped("classifier", "forward", lis_precision_name((lis_precision)prec), lis_err_msg()); continue; }
+        if (lis_resnet_cuda_init(&rc, &net, &wts, (lis_precision)prec, 0) != LIS_OK) {
+            skipped_variant("classifier", "resnet50 forward", "-", "lis (cuda)", pn, lis_err_msg());
+            continue;
+        }
         for (int i = 0; i < nb; i++) {
             const int N = bl[i];
             char pr[64];
             snprintf(pr, sizeof pr, "batch %d", N);
-            if (over_budget()) { skipped("classifier", "forward", pr, "time budget"); continue; }
-            if (lis_resnet_cuda_plan(&rc, N, 224, 224) != LIS_OK) { skipped("classifier", "forward", pr, lis_err_msg()); continue; }
+            if (over_budget()) { skipped_variant("classifier", "resnet50 forward", pr, "lis (cuda)", pn, "time budget"); continue; }
+            if (lis_resnet_cuda_plan(&rc, N, 224, 224) != LIS_OK) {
+                skipped_variant("classifier", "resnet50 forward", pr, "lis (cuda)", pn, lis_err_msg());
+                continue;
+            }
             float *hx = malloc(sizeof(float) * N * 3 * 224 * 224);
-            unsigned seed = 5;
-            for (size_t k = 0; k < (size_t)N * 3 * 224 * 224; k++) { seed = seed * 1664525u + 1013904223u; hx[k] = (float)((seed >> 9) & 0xffff) / 16384.0f - 2.0f; }
+            cls_input(hx, N);
             lis_status st = lis_dev_h2d(rc.x, hx, sizeof(float) * N * 3 * 224 * 224, rc.stream);
             free(hx);
-            if (st != LIS_OK) { skipped("classifier", "forward", pr, lis_err_msg()); continue; }
+            if (st != LIS_OK) { skipped_variant("classifier", "resnet50 forward", pr, "lis (cuda)", pn, lis_err_msg()); continue; }
             cls_ctx c = {&rc, N};
-            double dev = -1;
-            if (run_cls(&c) == LIS_OK && lis_stream_sync(rc.stream) == LIS_OK && N == bl[0]) {
-                float *lg = host(rc.logits, (size_t)N * net.num_classes);
-                if (prec == LIS_PREC_FP32 && !ref) ref = lg;
-                else {
-                    if (ref) dev = rel_dev(lg, ref, (size_t)N * net.num_classes);
-                    free(lg);
-                }
+            S = rc.stream; /* validate and time on the net's stream */
+            if (run_cls(&c) != LIS_OK || lis_stream_sync(rc.stream) != LIS_OK) {
+                row("classifier", "resnet50 forward", pr, "lis (cuda)", (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+                S = NULL;
+                continue;
             }
-            S = rc.stream;
+            float *lg = host(rc.logits, (size_t)N * ncls);
+            const double bound = prec == LIS_PREC_FP32 ? NET_BOUND_FP32 : NET_BOUND_REDUCED;
+            double dev = -1, vdev = all_finite(lg, (size_t)N * ncls) ? 0 : INFINITY;
+            if (vdev == 0 && lcpu) vdev = net_dev(lg, lcpu, ncls);
+            if (!(vdev <= bound)) {
+                failed_check("classifier", "resnet50 forward", pr, "lis (cuda)", (lis_precision)prec, vdev, bound);
+                free(lg);
+                S = NULL;
+                continue;
+            }
+            if (N == bl[0]) { /* deviation of the first batch's logits from float32 */
+                if (prec == LIS_PREC_FP32 && !ref) { ref = lg; lg = NULL; }
+                else if (ref) dev = rel_dev(lg, ref, (size_t)N * ncls);
+            }
+            free(lg);
             gres r = gtime(run_cls, &c, 0, 0, g_net_reps + 1);
             row("classifier", "resnet50 forward", pr, "lis (cuda)", (lis_precision)prec, r, fl * N, 0, 0, NULL, 0, dev);
-            if (r.ok) printf("|   |   | %s | images/s | %s | %.1f | | | |\n", pr, lis_precision_name((lis_precision)prec), N / r.mean);
+            if (r.ok) printf("|   |   | %s | images/s | %s | %.1f | | | |\n", pr, pn, N / r.mean);
             S = NULL;
         }
         lis_resnet_cuda_free(&rc);
     }
     free(ref);
+    free(lcpu);
     lis_resnet_free(&net);
     lis_st_close(&wts);
 }
@@ -865,23 +1155,48 @@ static void suite_e2e(const char *wpath, const char *batches) {
     header();
     for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
         if (!g_prec_on[prec]) continue;
+        const char *pn = lis_precision_name((lis_precision)prec);
+        if (over_budget()) { skipped_variant("e2e", "generate+classify", "-", "lis (cuda)", pn, "time budget"); continue; }
         lis_sgxl_cuda gc;
         lis_resnet_cuda rc;
-        if (lis_sgxl_cuda_init(&gc, &g, (lis_precision)prec, 0) != LIS_OK) { skipped("e2e", "generate+classify", "-", lis_err_msg()); continue; }
-        if (lis_resnet_cuda_init(&rc, &net, &wts, (lis_precision)prec, 0) != LIS_OK) { skipped("e2e", "generate+classify", "-", lis_err_msg()); lis_sgxl_cuda_free(&gc); continue; }
+        if (lis_sgxl_cuda_init(&gc, &g, (lis_precision)prec, 0) != LIS_OK) {
+            skipped_variant("e2e", "generate+classify", "-", "lis (cuda)", pn, lis_err_msg());
+            continue;
+        }
+        if (lis_resnet_cuda_init(&rc, &net, &wts, (lis_precision)prec, 0) != LIS_OK) {
+            skipped_variant("e2e", "generate+classify", "-", "lis (cuda)", pn, lis_err_msg());
+            lis_sgxl_cuda_free(&gc);
+            continue;
+        }
         for (int i = 0; i < nb; i++) {
             const int B = bl[i];
             char pr[64];
             snprintf(pr, sizeof pr, "batch %d", B);
-            if (over_budget()) { skipped("e2e", "generate+classify", pr, "time budget"); continue; }
+            if (over_budget()) { skipped_variant("e2e", "generate+classify", pr, "lis (cuda)", pn, "time budget"); continue; }
             if (lis_sgxl_cuda_plan(&gc, B) != LIS_OK ||
                 lis_dev_h2d(gc.ws, ws, sizeof(float) * g.num_ws * g.w_dim * B, gc.stream) != LIS_OK) {
-                skipped("e2e", "generate+classify", pr, lis_err_msg());
+                skipped_variant("e2e", "generate+classify", pr, "lis (cuda)", pn, lis_err_msg());
                 continue;
             }
             e2e_ctx c = {&gc, &rc, B};
             S = rc.stream;
-            gres r = gtime(run_e2e, &c, 0, 1, g_net_reps);
+            /* validation before timing (the parts are checked in the other suites and the tests):
+             * every r and logit finite */
+            if (run_e2e(&c) != LIS_OK || lis_stream_sync(rc.stream) != LIS_OK) {
+                row("e2e", "generate+classify", pr, "lis (cuda)", (lis_precision)prec, (gres){0, 0, 0}, 0, 0, B, "images/s", 0, -1);
+                S = NULL;
+                continue;
+            }
+            float *lg = host(rc.logits, (size_t)B * net.num_classes), *fr = host(rc.pooled, (size_t)B * net.feat_dim);
+            const int fin = all_finite(lg, (size_t)B * net.num_classes) && all_finite(fr, (size_t)B * net.feat_dim);
+            free(lg);
+            free(fr);
+            if (!fin) {
+                failed_check("e2e", "generate+classify", pr, "lis (cuda)", (lis_precision)prec, INFINITY, 0);
+                S = NULL;
+                continue;
+            }
+            gres r = gtime(run_e2e, &c, 0, 0, g_net_reps);
             row("e2e", "generate+classify", pr, "lis (cuda)", (lis_precision)prec, r, 0, 0, B, "images/s", 0, -1);
             S = NULL;
         }

@@ -208,11 +208,15 @@ lis_status lis_cudnn_conv_plan(lis_cudnn_conv **out, const lis_conv2d_params *p,
 
 lis_status lis_cudnn_conv_run(lis_cudnn_conv *c, const float *x, const float *w, const float *bias, const float *res,
                               float *y, lis_stream s) {
+    // A residual that aliases y (allowed, as for the igemm path) would be overwritten by the
+    // convolution before the epilogue reads it: let cuDNN blend it in (y = conv + 1 * y).
     const float one = 1.0f, zero = 0.0f;
+    const bool res_in_y = res && res == y;
     DNN_TRY(g_dnn.SetStream(g_dnn.h, LIS_STREAM(s)));
-    DNN_TRY(g_dnn.ConvolutionForward(g_dnn.h, &one, c->xd, x, c->wd, w, c->cd, c->algo, c->ws, c->ws_bytes, &zero,
-                                     c->yd, y));
+    DNN_TRY(g_dnn.ConvolutionForward(g_dnn.h, &one, c->xd, x, c->wd, w, c->cd, c->algo, c->ws, c->ws_bytes,
+                                     res_in_y ? &one : &zero, c->yd, y));
     LIS_TRY(lis_cuda_launched("cudnn_conv", s));
+    if (res_in_y) res = NULL;
     if (!bias && !res && c->p.act == LIS_ACT_NONE) return LIS_OK;
     int Ho, Wo;
     lis_conv2d_out_shape(&c->p, &Ho, &Wo);

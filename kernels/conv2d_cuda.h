@@ -9,7 +9,8 @@
  *
  * Library baseline: cuDNN's cudnnConvolutionForward (FP32 with CUDNN_FMA_MATH, i.e. no
  * TF32; TF32 with CUDNN_TENSOR_OP_MATH), then a small kernel for bias, residual and
- * activation. cuDNN is loaded at run time (dlopen "libcudnn.so.9", then "libcudnn.so"),
+ * activation (a residual that aliases y is blended in by cuDNN itself, beta = 1, since the
+ * convolution overwrites y before the epilogue could read it). cuDNN is loaded at run time (dlopen "libcudnn.so.9", then "libcudnn.so"),
  * so lis neither links nor requires it; lis_cudnn_available() says whether it loaded and,
  * if not, why (lis_err_msg()).
  */

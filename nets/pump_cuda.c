@@ -203,8 +203,11 @@ lis_status lis_pump_cuda_describe(lis_pump_cuda *pc, const uint8_t *img, int H, 
     conv_params(net, 3, H, W, &p);
     LIS_TRY(lis_conv2d_cuda(&p, pc->X, pc->wh, pc->bh, NULL, pc->S, LIS_PREC_FP32, s));
     const lis_pump_head_params hp = {net->out_dim, H / 4, W / 4};
-    if (full) return lis_pump_head_full_cuda(&hp, pc->S, out, s);
-    return lis_pump_head_grid_cuda(&hp, pc->S, out, ld, s);
+    if (full) LIS_TRY(lis_pump_head_full_cuda(&hp, pc->S, out, s));
+    else LIS_TRY(lis_pump_head_grid_cuda(&hp, pc->S, out, ld, s));
+    /* `out` is the caller's: complete before returning. pc->stream is non-blocking, so a
+     * copy on the default stream (as a caller may do) would not wait for it. */
+    return lis_stream_sync(s);
 }
 
 /* ---------------------------------------------------------------- pyramid */

@@ -62,7 +62,8 @@ lis_status lis_pump_cuda_init_file(lis_pump_cuda *pc, const lis_pump_net *net, c
 void lis_pump_cuda_free(lis_pump_cuda *pc);
 
 /* Descriptors of a host image (H x W x 3 uint8) into device memory: full = 1 -> H*W x C
- * pixel-major, full = 0 -> C x ld channel-major grid (as lis_pump_net_describe). */
+ * pixel-major, full = 0 -> C x ld channel-major grid (as lis_pump_net_describe). Returns once
+ * `out` is written (the stream is synchronised: it does not order with the default stream). */
 lis_status lis_pump_cuda_describe(lis_pump_cuda *pc, const uint8_t *img, int H, int W, int full, float *out, int ld);
 /* The pyramid and best matches of the device descriptors pc->desc1 / pc->desc2 for the
  * matcher's geometry; results into m->pos1, score1, pos2, score2 (host). */

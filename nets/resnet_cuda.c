@@ -172,7 +172,20 @@ lis_status lis_resnet_cuda_plan(lis_resnet_cuda *rc, int N, int H, int W) {
     rc->T2 = rc->T1 ? lis_dev_alloc(sizeof(float) * n * mt2, "classifier activations") : NULL;
     rc->pooled = rc->T2 ? lis_dev_alloc(sizeof(float) * n * rc->net->feat_dim, "features") : NULL;
     rc->logits = rc->pooled ? lis_dev_alloc(sizeof(float) * n * rc->net->num_classes, "logits") : NULL;
-    if (!rc->logits) { free_plan(rc); return LIS_ERR; }
+    if (!rc->logits) {
+        lis_err_prefix("%s: batch %d at %dx%d", rc->net->label, N, H, W);
+        free_plan(rc);
+        return LIS_ERR;
+    }
+    /* fresh buffers hold NaN (every byte 0xff), so an element a kernel forgets to write shows in
+     * the tests instead of stale data; synchronised, so a caller may fill x from any stream */
+    float *bufs[7] = {rc->x, rc->X, rc->Y, rc->T1, rc->T2, rc->pooled, rc->logits};
+    const size_t nfl[7] = {n * rc->net->in_ch * H * W, n * mxy, n * mxy, n * mt1, n * mt2,
+                           n * rc->net->feat_dim, n * rc->net->num_classes};
+    lis_status st = LIS_OK;
+    for (int i = 0; i < 7 && st == LIS_OK; i++) st = lis_dev_memset(bufs[i], 0xff, sizeof(float) * nfl[i], rc->stream);
+    if (st == LIS_OK) st = lis_stream_sync(rc->stream);
+    if (st != LIS_OK) { free_plan(rc); return st; }
     rc->plan_n = N; rc->plan_h = H; rc->plan_w = W;
     return LIS_OK;
 }

@@ -56,16 +56,20 @@ typedef struct {
 lis_status lis_resnet_cuda_init(lis_resnet_cuda *rc, const lis_resnet *net, const lis_safetensors *st,
                                 lis_precision prec, int device_index);
 void lis_resnet_cuda_free(lis_resnet_cuda *rc);
+/* Fresh buffers hold NaN (so an element no kernel writes shows in the tests); returns with the
+ * stream idle. */
 lis_status lis_resnet_cuda_plan(lis_resnet_cuda *rc, int N, int H, int W);
 
 /* Device in, device out: x [N, in_ch, H, W]; r [N, feat_dim] and logits [N, classes] may
- * be NULL; taps (host buffers, may be NULL) as lis_resnet_forward. N must fit the plan. */
+ * be NULL; taps (host buffers, may be NULL) as lis_resnet_forward. N must fit the plan.
+ * Asynchronous on rc->stream (non-blocking): sync it before reading r / logits elsewhere. */
 lis_status lis_resnet_cuda_forward_dev(lis_resnet_cuda *rc, int N, int H, int W, const float *x, float *r,
                                        float *logits, const lis_resnet_taps *taps);
 /* Host in, host out (plans as needed). */
 lis_status lis_resnet_cuda_forward(lis_resnet_cuda *rc, int N, int H, int W, const float *x, float *r, float *logits,
                                    const lis_resnet_taps *taps);
-/* Generator output on the device [N, 3, R, R] -> r / logits on the device. */
+/* Generator output on the device [N, 3, R, R] -> r / logits on the device. img must be complete
+ * (sync the generator's stream first); asynchronous on rc->stream like forward_dev. */
 lis_status lis_resnet_cuda_classify_images(lis_resnet_cuda *rc, const float *img, int N, int R, float *r,
                                            float *logits);
 

@@ -138,6 +138,17 @@ lis_status lis_sgxl_cuda_plan(lis_sgxl_cuda *gc, int max_batch) {
         free_plan(gc);
         return LIS_ERR;
     }
+    /* fresh buffers hold NaN (every byte 0xff), so an element a kernel forgets to write shows in
+     * the tests instead of stale data; synchronised, so a caller may fill ws from any stream */
+    const void *bufs[6] = {gc->ws, gc->act[0], gc->act[1], gc->conv, gc->scratch, gc->img};
+    const size_t nfl[6] = {B * g->num_ws * g->w_dim, act, act, conv, scratch, img};
+    lis_status st = LIS_OK;
+    for (int i = 0; i < 6 && st == LIS_OK; i++) st = lis_dev_memset((void *)bufs[i], 0xff, sizeof(float) * nfl[i], gc->stream);
+    if (st == LIS_OK) st = lis_stream_sync(gc->stream);
+    if (st != LIS_OK) {
+        free_plan(gc);
+        return st;
+    }
     gc->act_floats = act;
     gc->conv_floats = conv;
     gc->scratch_floats = scratch;

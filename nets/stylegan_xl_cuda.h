@@ -63,14 +63,17 @@ typedef struct {
 /* Uploads every weight of g (which must outlive gc) to device `device_index`. */
 lis_status lis_sgxl_cuda_init(lis_sgxl_cuda *gc, lis_sgxl *g, lis_precision prec, int device_index);
 void lis_sgxl_cuda_free(lis_sgxl_cuda *gc);
-/* Device memory for batches of up to max_batch (re-plans only to grow). */
+/* Device memory for batches of up to max_batch (re-plans only to grow). Fresh buffers hold NaN
+ * (so an element no kernel writes shows in the tests); returns with the stream idle. */
 lis_status lis_sgxl_cuda_plan(lis_sgxl_cuda *gc, int max_batch);
 
 /* Host in, host out: ws [B, num_ws, w_dim] -> img [B, C, R, R], as lis_sgxl_synthesis
  * (taps get HOST copies of each module's output). */
 lis_status lis_sgxl_cuda_synthesis(lis_sgxl_cuda *gc, const float *ws, int B, float *img, lis_sgxl_tap_fn tap,
                                    void *tap_ctx);
-/* Device in, device out (img_dev may be gc->img). ws_dev may be gc->ws. */
+/* Device in, device out (img_dev may be gc->img). ws_dev may be gc->ws. Asynchronous: the work
+ * is queued on gc->stream (non-blocking: it does not order with the default stream), so
+ * lis_stream_sync(gc->stream) before img_dev is read from another stream or the host. */
 lis_status lis_sgxl_cuda_synthesis_dev(lis_sgxl_cuda *gc, const float *ws_dev, int B, float *img_dev,
                                        lis_sgxl_tap_fn tap, void *tap_ctx);
 

@@ -271,6 +271,7 @@ static void test_tiny(void) {
     for (int prec = LIS_PREC_TF32; prec < LIS_PREC_COUNT; prec++) {
         gc.prec = (lis_precision)prec;
         float *imp = malloc(sizeof(float) * isz * NS);
+        memset(imp, 0xff, sizeof(float) * isz * NS);
         if (lis_check_ok(lis_sgxl_cuda_synthesis(&gc, ws3, NS, imp, NULL, NULL), "tiny synthesis reduced precision"))
             deviation("sgxl_tiny img batch 3", (lis_precision)prec, imp, img, isz * NS);
         free(imp);
@@ -323,7 +324,8 @@ static void test_full(void) {
     lis_sgxl g;
     lis_status s = lis_sgxl_load(&g, wpath);
     unlink(wpath);
-    if (!lis_check_ok(s, "load full-size") || lis_test_open(&full_io, "sgxl_imagenet256_synth/io.safetensors") != LIS_OK) return;
+    if (!lis_check_ok(s, "load full-size")) return;
+    if (lis_test_open(&full_io, "sgxl_imagenet256_synth/io.safetensors") != LIS_OK) { lis_sgxl_free(&g); return; }
     printf("     full-size convert + load: %.1f s\n", lis_now() - t0);
     full_stats = lis_st_find(&full_io, "layer_stats")->t.data;
     t0 = lis_now();
@@ -348,11 +350,13 @@ static void test_full(void) {
     to_u8(img, C, R, u8);
     lis_check_u8("full-size cuda img_uint8", u8, lis_st_find(&full_io, "img_uint8")->t.data, (int64_t)n, 1, 16);
     t0 = lis_now();
+    memset(imp, 0xff, sizeof(float) * n);
     lis_check_ok(lis_sgxl_cuda_synthesis(&gc, ws, 1, imp, NULL, NULL), "full-size synthesis (GPU)");
     printf("     full-size synthesis, batch 1, fp32: %.3f s\n", lis_now() - t0);
     lis_check_close("full-size cuda img (rerun, same bits)", imp, img, (int64_t)n, 0, 0);
     for (int prec = LIS_PREC_TF32; prec < LIS_PREC_COUNT; prec++) {
         gc.prec = (lis_precision)prec;
+        memset(imp, 0xff, sizeof(float) * n);
         t0 = lis_now();
         if (lis_check_ok(lis_sgxl_cuda_synthesis(&gc, ws, 1, imp, NULL, NULL), "full-size synthesis reduced precision")) {
             printf("     full-size synthesis, batch 1, %s: %.3f s\n", lis_precision_name((lis_precision)prec), lis_now() - t0);
@@ -459,6 +463,9 @@ static void test_resnet_synth(const char *bundle, const float *x, int gain) {
     t4.stage[LIS_RESNET_STAGE_LAYER4] = malloc((size_t)n4 * sizeof(float));
     const size_t nr = 4 * (size_t)net.feat_dim, nl = 4 * (size_t)net.num_classes;
     float *r = malloc(nr * 4), *logits = malloc(nl * 4), *rc_ = malloc(nr * 4), *lc = malloc(nl * 4);
+    for (size_t i = 0; i < nr; i++) r[i] = NAN;
+    for (size_t i = 0; i < nl; i++) logits[i] = NAN;
+    for (int64_t i = 0; i < n4; i++) t4.stage[LIS_RESNET_STAGE_LAYER4][i] = NAN;
     double t0 = lis_now();
     lis_check_ok(lis_resnet_cuda_forward(&rc, 4, 224, 224, x, r, logits, &t4), "resnet forward batch 4 (GPU)");
     printf("     %s: batch-4 forward (GPU, with copies) %.3f s\n", bundle, lis_now() - t0);
@@ -481,6 +488,7 @@ static void test_resnet_synth(const char *bundle, const float *x, int gain) {
     for (int prec = LIS_PREC_TF32; prec < LIS_PREC_COUNT; prec++) {
         rc.prec = (lis_precision)prec;
         float *lp = malloc(nl * 4);
+        for (size_t i = 0; i < nl; i++) lp[i] = NAN;
         if (lis_check_ok(lis_resnet_cuda_forward(&rc, 4, 224, 224, x, NULL, lp, NULL), "resnet reduced precision")) {
             snprintf(nm, sizeof nm, "%s logits", bundle);
             deviation(nm, (lis_precision)prec, lp, logits, nl);
@@ -507,8 +515,11 @@ static void test_resnet_small(void) {
         const float *x = lis_test_ref(&io, "input", &nin);
         if (x && nin == 2 * 3 * 224 * 224) {
             float r[2 * 256], logits[2 * 100];
+            for (int i = 0; i < 2 * 256; i++) r[i] = NAN;
+            for (int i = 0; i < 2 * 100; i++) logits[i] = NAN;
             lis_resnet_taps t = {{0}};
             t.stage[LIS_RESNET_STAGE_LAYER4] = malloc(2 * 256 * 49 * sizeof(float));
+            for (int i = 0; i < 2 * 256 * 49; i++) t.stage[LIS_RESNET_STAGE_LAYER4][i] = NAN;
             lis_check_ok(lis_resnet_cuda_forward(&rc, 2, 224, 224, x, r, logits, &t), "small forward (GPU)");
             check_ref("resnet_small_ckpt cuda r", r, &io, "r", 2 * 256, 1e-5, 0);
             check_ref("resnet_small_ckpt cuda logits", logits, &io, "logits", 2 * 100, 1e-5, 0);
@@ -596,6 +607,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--no-full")) g_no_full = 1;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) g_only = argv[++i];
         else { fprintf(stderr, "usage: %s [--only gen|cls|pipe] [--quick] [--no-full]\n", argv[0]); return 2; }
+    }
+    if (*g_only && strcmp(g_only, "gen") && strcmp(g_only, "cls") && strcmp(g_only, "pipe")) {
+        /* a typo would run nothing and pass */
+        fprintf(stderr, "%s: --only %s: expected gen, cls or pipe\n", argv[0], g_only);
+        return 2;
     }
     if (lis_test_quick()) g_quick = 1;
     char dev[512];
