@@ -1,7 +1,8 @@
 /* cmd_classify.c — `lis-run classify --weights R.safetensors (--u8 IMGS.npy | --png FILE...
- * | --tensor X.npy) -o R.npy [--logits L.npy] [--top K] [--batch B]`: a torchvision ResNet
- * on the CPU, writing the penultimate features r (what LinkingInStyle's encoder returns)
- * and optionally the logits, and printing the top-K classes. */
+ * | --tensor X.npy) -o R.npy [--logits L.npy] [--top K] [--batch B] [--device D]`: a
+ * torchvision ResNet on the CPU or the GPU, writing the penultimate features r (what
+ * LinkingInStyle's encoder returns) and optionally the logits, and printing the top-K
+ * classes. Preprocessing runs on the host in both cases (bit-exact with torchvision). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "nets/resnet.h"
+#include "nets/resnet_cuda.h"
 #include "runtime/npy.h"
 #include "runtime/threads.h"
 
@@ -24,7 +26,7 @@ static void help(void) {
     printf("usage: lis-run classify --weights R.safetensors (--u8 IMGS.npy | --png FILE... | --tensor X.npy)\n"
            "                        -o R.npy [--logits L.npy] [--top K] [--batch B] [options]\n\n"
            "Runs a torchvision ResNet (ResNet-18/34/50/101/152 or reduced widths; architecture read from the\n"
-           "weight file) on the CPU and writes the penultimate features r (after the global average pool,\n"
+           "weight file) on the CPU or a GPU and writes the penultimate features r (after the global average pool,\n"
            "float32 N x D, D = 2048 for ResNet-50) and optionally the logits (float32 N x classes).\n\n"
            "options:\n"
            "  --weights FILE      classifier weights: safetensors with torchvision state_dict names\n"
@@ -38,6 +40,9 @@ static void help(void) {
            "  --logits FILE.npy   write the logits (float32 N x classes)\n"
            "  --top K             print the K most likely classes per image, with names (default 0)\n"
            "  --batch B           images per forward pass (default %d); memory grows with B\n"
+           "  --device DEV        cpu, cuda, cuda:N or auto (default auto: cuda when a GPU is present)\n"
+           "  --precision P       fp32 (default), or tf32, bf16, fp16 on tensor cores with float32\n"
+           "                      accumulation (--device cuda only; not bit-compatible)\n"
            "At least one of -o, --logits, --top. Outputs are written atomically after all images ran.\n\n"
            "preprocessing of --u8 / --png (torchvision Resize -> CenterCrop -> ToTensor -> Normalize,\n"
            "bit-exact): from the weight file's config \"preprocessing\" if present, else ImageNet's;\n"
@@ -82,6 +87,7 @@ int lis_cmd_classify(int argc, char **argv) {
     const char *u8 = lis_args_str(&a, "--u8", NULL), *tensor = lis_args_str(&a, "--tensor", NULL);
     const char *pngs[4096];
     int npng = lis_args_list(&a, "--png", pngs, 4096);
+    const char *device = lis_args_str(&a, "--device", "auto"), *precision = lis_args_str(&a, "--precision", NULL);
     long top = 0, batch = DEFAULT_BATCH;
     lis_preprocess_cfg cfg;
     lis_status s = lis_args_long(&a, "--top", 0, &top);
@@ -107,8 +113,18 @@ int lis_cmd_classify(int argc, char **argv) {
     if (s != LIS_OK) return lis_cli_fail("classify", s);
 
     lis_resnet net;
-    s = lis_resnet_load_file(&net, weights);
-    if (s != LIS_OK) return lis_cli_fail("classify", s);
+    lis_resnet_runner run = {0};
+    lis_safetensors st;
+    memset(&net, 0, sizeof net);
+    if ((s = lis_st_open(&st, weights)) != LIS_OK) return lis_cli_fail("classify", s);
+    s = lis_resnet_load(&net, &st);
+    /* the GPU folds BatchNorm from the file's tensors, so it starts while the file is open */
+    if (s == LIS_OK) s = lis_resnet_runner_init(&run, &net, &st, device, precision);
+    lis_st_close(&st);
+    if (s != LIS_OK) {
+        lis_resnet_free(&net);
+        return lis_cli_fail("classify", s);
+    }
     s = lis_cli_preprocess_opts(&a0, &net.pre, &cfg); /* cannot fail: same flags as above */
 
     lis_tensor in = {0};
@@ -139,7 +155,7 @@ int lis_cmd_classify(int argc, char **argv) {
         s = lis_err_set("%s: the net takes %d input channels; images have 3 (use --tensor)", weights, net.in_ch);
     int B = (int)(batch < n ? batch : n);
     size_t per = (size_t)net.in_ch * H * W;
-    if (s == LIS_OK) s = lis_resnet_plan(&net, B, H, W);
+    if (s == LIS_OK && !run.rc) s = lis_resnet_plan(&net, B, H, W); /* the GPU plans its own */
     if (s == LIS_OK && !tensor && !(xb = lis_alloc_aligned((size_t)B * per * sizeof(float), "input batch"))) s = LIS_ERR;
     if (s == LIS_OK && !(r = lis_alloc_aligned((size_t)n * net.feat_dim * sizeof(float), "r"))) s = LIS_ERR;
     if (s == LIS_OK && !(logits = lis_alloc_aligned((size_t)n * net.num_classes * sizeof(float), "logits"))) s = LIS_ERR;
@@ -159,8 +175,8 @@ int lis_cmd_classify(int argc, char **argv) {
             x = xb;
         }
         if (s == LIS_OK)
-            s = lis_resnet_forward(&net, nb, H, W, x, r + (size_t)i0 * net.feat_dim, logits + (size_t)i0 * net.num_classes,
-                                   NULL);
+            s = lis_resnet_runner_forward(&run, nb, H, W, x, r + (size_t)i0 * net.feat_dim,
+                                          logits + (size_t)i0 * net.num_classes, NULL);
     }
     double secs = lis_now() - t0;
     if (s == LIS_OK && out) {
@@ -175,11 +191,13 @@ int lis_cmd_classify(int argc, char **argv) {
         for (int64_t i = 0; i < n && top > 0; i++)
             print_top(&net, i, npng ? pngs[i] : NULL, logits + (size_t)i * net.num_classes,
                       (int)(top < net.num_classes ? top : net.num_classes));
+        char desc[320];
         fprintf(stderr,
-                "lis-run classify: %lld image(s) %dx%d, ResNet %s %d-%d-%d-%d (r %d, %d classes), batch %d, %d threads: "
+                "lis-run classify: %lld image(s) %dx%d, ResNet %s %d-%d-%d-%d (r %d, %d classes), batch %d, %s, %d threads: "
                 "%.3f s (%.1f ms/image)\n",
                 (long long)n, H, W, net.bottleneck ? "Bottleneck" : "Basic", net.nblocks[0], net.nblocks[1],
-                net.nblocks[2], net.nblocks[3], net.feat_dim, net.num_classes, B, lis_threads_count(), secs,
+                net.nblocks[2], net.nblocks[3], net.feat_dim, net.num_classes, B,
+                lis_resnet_runner_describe(&run, desc, sizeof desc), lis_threads_count(), secs,
                 1e3 * secs / (double)(n ? n : 1));
     }
     free(xb);
@@ -187,6 +205,7 @@ int lis_cmd_classify(int argc, char **argv) {
     free(logits);
     lis_preprocess_plan_free(&pl);
     lis_tensor_free(&in);
+    lis_resnet_runner_free(&run);
     lis_resnet_free(&net);
     return lis_cli_fail("classify", s);
 }

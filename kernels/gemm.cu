@@ -453,6 +453,7 @@ lis_status lis_gemm_cublas(int M, int N, int K, const void *A, const void *B, fl
                            lis_stream s) {
     // row-major C = A B  <=>  column-major C^T (N x M) = B^T (N x K) * A^T (K x M)
     cublasHandle_t h = lis_cuda_cublas(s);
+    if (!h) return LIS_ERR;
     const float one = 1.0f, zero = 0.0f;
     cublasStatus_t st;
     switch (prec) {

@@ -76,8 +76,16 @@ static void *alloc(size_t bytes, const char *what) {
     return p;
 }
 
+// After a kernel fault every CUDA call fails; a free must not abort the process then, or
+// the test that caught the fault could not report it (nor the ones after it).
 static void dfree(void *p) {
-    if (p) LIS_CUDA(cudaFree(p));
+    if (!p) return;
+    cudaError_t e = cudaFree(p);
+    if (e != cudaSuccess) {
+        static int told;
+        if (!told++) fprintf(stderr, "lis: cudaFree failed: %s (an earlier kernel fault?)\n", cudaGetErrorString(e));
+        (void)cudaGetLastError();
+    }
 }
 
 static lis_status copy(void *dst, const void *src, size_t bytes, int kind, lis_stream s) {
@@ -175,8 +183,16 @@ lis_status lis_cuda_launched(const char *op, lis_stream s) {
 }
 
 cublasHandle_t lis_cuda_cublas(lis_stream s) {
-    if (!g_cublas) LIS_CUBLAS(cublasCreate(&g_cublas));
-    LIS_CUBLAS(cublasSetStream(g_cublas, LIS_STREAM(s)));
+    cublasStatus_t st;
+    if (!g_cublas && (st = cublasCreate(&g_cublas)) != CUBLAS_STATUS_SUCCESS) {
+        g_cublas = NULL;
+        lis_err_set("cuBLAS: cannot create a handle (%s)", cublasGetStatusString(st));
+        return NULL;
+    }
+    if ((st = cublasSetStream(g_cublas, LIS_STREAM(s))) != CUBLAS_STATUS_SUCCESS) {
+        lis_err_set("cuBLAS: cannot bind the stream (%s)", cublasGetStatusString(st));
+        return NULL;
+    }
     return g_cublas;
 }
 

@@ -64,7 +64,8 @@ extern "C" {
 lis_status lis_cuda_fail(cudaError_t e, const char *expr, const char *fmt, ...) LIS_PRINTF(3, 4);
 lis_status lis_cuda_launched(const char *op, lis_stream s);
 int lis_cuda_sync_each_op(void);
-// The process's cuBLAS handle (created on first use, bound to stream s for this call).
+// The process's cuBLAS handle (created on first use, bound to stream s for this call);
+// NULL with the error set when cuBLAS cannot start (out of memory, libcublasLt missing).
 cublasHandle_t lis_cuda_cublas(lis_stream s);
 // Max dynamic shared memory per block of the current device (bytes).
 size_t lis_cuda_smem_optin(void);

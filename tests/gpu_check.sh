@@ -405,7 +405,8 @@ elif ./lis-run generate --help 2>/dev/null | grep -q -- '--precision'; then
         ./lis-run generate --weights cli/demo/generator.safetensors --seeds 1,2,3 --class 0,1,2 --device cpu -o /tmp/lis_gc_cpu.npy
         ./lis-run generate --weights cli/demo/generator.safetensors --seeds 1,2,3 --class 0,1,2 --device cuda -o /tmp/lis_gc_gpu.npy
         ./lis-run generate --weights cli/demo/generator.safetensors --seeds 1,2,3 --class 0,1,2 --device cuda --precision bf16 -o /tmp/lis_gc_bf16.npy
-        python3 -c 'import numpy as n; a=n.load(\"/tmp/lis_gc_cpu.npy\"); b=n.load(\"/tmp/lis_gc_gpu.npy\"); c=n.load(\"/tmp/lis_gc_bf16.npy\"); d=abs(a-b).max(); print(\"max |cpu - cuda| =\", d, \" max |cpu - bf16| =\", abs(a-c).max()); assert d <= 1e-4 * max(1, abs(a).max())' || echo 'numpy comparison unavailable'"
+        if python3 -c 'import numpy' 2>/dev/null; then python3 -c 'import numpy as n; a=n.load(\"/tmp/lis_gc_cpu.npy\"); b=n.load(\"/tmp/lis_gc_gpu.npy\"); c=n.load(\"/tmp/lis_gc_bf16.npy\"); d=abs(a-b).max(); print(\"max |cpu - cuda| =\", d, \" max |cpu - bf16| =\", abs(a-c).max()); assert d <= 1e-4 * max(1, abs(a).max()), \"cpu and cuda disagree\"'
+        else echo 'numpy comparison unavailable'; fi"
     if [ $STEP_RC -eq 0 ]; then record cli "ok" "$STEP_SECS" "$(grep 'max |' "$LOGS/cli.log" | tail -1)"
     elif [ $DRY = 1 ]; then record cli "skipped (no device, dry run)" "$STEP_SECS" "$(tail -1 "$LOGS/cli.log")"
     else record cli "FAIL (rc $STEP_RC)" "$STEP_SECS" "$(tail -2 "$LOGS/cli.log")"; fi

@@ -88,6 +88,10 @@ int lis_test_finish(void) {
     printf("-- %d checks passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
     if (n_fail) return 1;
     if (n_pass == 0 && n_skip) return 77;
+    if (n_pass == 0) {
+        printf("FAIL no check ran: a test that checks nothing must not pass\n");
+        return 1;
+    }
     return 0;
 }
 
