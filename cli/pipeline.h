@@ -48,7 +48,7 @@ typedef struct {
     /* [run] */
     const char *out;
     int batch, threads;
-    const char *device;
+    const char *device, *precision; /* [run] device (cpu, cuda, cuda:N, auto), precision */
     /* [models] */
     char *generator, *classifier;   /* resolved against the config's directory */
     /* [sample] */

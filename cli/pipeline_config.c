@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/pipeline.h"
+#include "runtime/backend.h"
 #include "runtime/fileio.h"
 #include "runtime/npy.h"
 #include "runtime/threads.h"
@@ -152,15 +153,24 @@ lis_status lis_pipe_read_config(lis_pipe *p, const char *out_override) {
     if (out_override) c->out = out_override;
     TRY(lis_cfg_get_int(cfg, "run", "batch", 8, 1, 4096, &v)); c->batch = (int)v;
     TRY(lis_cfg_get_int(cfg, "run", "threads", 0, 0, 1024, &v)); c->threads = (int)v;
-    static const char *const devices[] = {"cpu", "cuda"};
-    int dev;
-    TRY(lis_cfg_get_enum(cfg, "run", "device", devices, 2, 0, &dev));
-    c->device = devices[dev];
-    if (dev != 0) return lis_err_usage("%s: [run] device = cuda: the CUDA backend is not part of this build yet", p->cfg_path);
+    /* where the renders (generator + classifier) run; recorded from the pairs stage on,
+     * since the GPU agrees with the CPU to float32 tolerance, not bit for bit */
+    TRY(lis_cfg_get_str(cfg, "run", "device", "auto", &c->device));
+    lis_device dv;
+    if (lis_device_parse(c->device, &dv) != LIS_OK) {
+        char why[512];
+        const char *m = lis_err_msg();
+        if (!strncmp(m, "--device ", 9) && strstr(m, ": ")) m = strstr(m, ": ") + 2; /* the key says it already */
+        snprintf(why, sizeof why, "%s", m);
+        return lis_err_usage("%s: [run] device = %s: %s", p->cfg_path, c->device, why);
+    }
     static const char *const precs[] = {"fp32", "tf32", "bf16", "fp16"};
     int prec;
     TRY(lis_cfg_get_enum(cfg, "run", "precision", precs, 4, 0, &prec));
-    if (prec != 0) return lis_err_usage("%s: [run] precision = %s needs the CUDA backend; the CPU computes in fp32", p->cfg_path, precs[prec]);
+    c->precision = precs[prec];
+    if (prec != 0 && dv.kind == LIS_DEVICE_CPU)
+        return lis_err_usage("%s: [run] precision = %s needs device = cuda; the CPU computes in fp32", p->cfg_path, precs[prec]);
+    lis_pipe_note(p, ST_PAIRS, "run.device", "%s %s", dv.kind == LIS_DEVICE_CPU ? "cpu" : "cuda", c->precision);
     const char *stages;
     TRY(lis_cfg_get_str(cfg, "run", "stages", "all", &stages));
     if (!strcmp(stages, "all")) for (int i = 0; i < ST_COUNT; i++) p->stage_on[i] = lis_pipe_stages[i].run != NULL;
@@ -247,8 +257,10 @@ lis_status lis_pipe_models(lis_pipe *p) {
         TRY(lis_resnet_load_file(&p->cls, p->c.classifier));
         p->cls_loaded = 1;
     }
-    TRY(lis_render_init(&p->render, &p->g, &p->cls, p->c.batch));
+    TRY(lis_render_init_on(&p->render, &p->g, &p->cls, p->c.classifier, p->c.batch, p->c.device, p->c.precision));
     p->render_ready = 1;
+    char desc[320];
+    lis_pipe_log(p, "rendering on %s", lis_render_describe(&p->render, desc, sizeof desc));
     return LIS_OK;
 }
 

@@ -27,6 +27,8 @@
 #include "cli/pipeline.h"
 #include "kernels/flow_plot.h"
 #include "nets/pump.h"
+#include "nets/pump_cuda.h"
+#include "runtime/backend.h"
 #include "runtime/fileio.h"
 #include "runtime/npy.h"
 #include "runtime/png_io.h"
@@ -290,6 +292,8 @@ lis_status lis_stage_match(lis_pipe *p) {
     memset(&net, 0, sizeof net);
     lis_pump_matcher m;
     memset(&m, 0, sizeof m);
+    lis_pump_cuda gpu;
+    memset(&gpu, 0, sizeof gpu);
     pair_stats *st = calloc(o->n_units, sizeof *st);
     if (!st) return lis_err_set("out of memory");
     lis_status s = LIS_OK;
@@ -307,6 +311,14 @@ lis_status lis_stage_match(lis_pipe *p) {
                 s = lis_pump_net_load_file(&net, o->weights);
                 if (s != LIS_OK) { lis_err_prefix("[match] weights"); break; }
                 loaded = 1;
+                /* [run] device: PUMP's descriptors and correlation pyramid on the GPU */
+                lis_device dev;
+                s = lis_device_parse(p->c.device, &dev);
+                if (s == LIS_OK && dev.kind == LIS_DEVICE_CUDA) {
+                    s = lis_pump_cuda_init_file(&gpu, &net, o->weights, dev.index);
+                    if (s == LIS_OK) m.gpu = &gpu;
+                }
+                if (s != LIS_OK) break;
             }
             s = match_unit(p, o, &net, &m, o->units[i]);
         }
@@ -329,6 +341,7 @@ lis_status lis_stage_match(lis_pipe *p) {
         lis_sbuf_free(&csv);
     }
     lis_pump_matcher_free(&m);
+    lis_pump_cuda_free(&gpu);
     if (loaded) lis_pump_net_free(&net);
     free(st);
     return s;

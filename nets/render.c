@@ -1,12 +1,15 @@
 /* render.c — see render.h. */
 #include "nets/render.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernels/to_u8.h"
+#include "nets/render_cuda.h"
 
-lis_status lis_render_init(lis_render *r, lis_sgxl *g, lis_resnet *cls, int batch) {
+/* the host buffers both backends use; the CPU networks' own plans only on the CPU */
+static lis_status init_host(lis_render *r, lis_sgxl *g, lis_resnet *cls, int batch, int cpu) {
     memset(r, 0, sizeof *r);
     r->g = g;
     r->cls = cls;
@@ -18,6 +21,7 @@ lis_status lis_render_init(lis_render *r, lis_sgxl *g, lis_resnet *cls, int batc
     r->img = lis_alloc_aligned(sizeof(float) * (size_t)batch * C * R * R, "images");
     r->u8 = lis_malloc((size_t)batch * R * R * C, "uint8 images");
     if (!r->ws || !r->img || !r->u8) { lis_render_free(r); return LIS_ERR; }
+    if (!cpu) return LIS_OK;
     lis_status s = lis_sgxl_plan(g, batch);
     if (s == LIS_OK && cls) {
         s = lis_preprocess_plan_init(&r->pre, &cls->pre, R, R);
@@ -31,13 +35,42 @@ lis_status lis_render_init(lis_render *r, lis_sgxl *g, lis_resnet *cls, int batc
     return s;
 }
 
+lis_status lis_render_init(lis_render *r, lis_sgxl *g, lis_resnet *cls, int batch) {
+    return init_host(r, g, cls, batch, 1);
+}
+
+lis_status lis_render_init_on(lis_render *r, lis_sgxl *g, lis_resnet *cls, const char *cls_path, int batch,
+                              const char *device, const char *precision) {
+    lis_device dev;
+    lis_precision prec = LIS_PREC_FP32;
+    memset(r, 0, sizeof *r);
+    LIS_TRY(lis_device_parse(device, &dev));
+    if (precision && *precision) LIS_TRY(lis_precision_parse(precision, &prec));
+    if (dev.kind == LIS_DEVICE_CPU) {
+        if (prec != LIS_PREC_FP32)
+            return lis_err_usage("precision %s needs device cuda (the CPU computes in float32)", lis_precision_name(prec));
+        return lis_render_init(r, g, cls, batch);
+    }
+    LIS_TRY(init_host(r, g, cls, batch, 0));
+    lis_status s = lis_render_cuda_init(r, cls_path, &dev, prec);
+    if (s != LIS_OK) lis_render_free(r);
+    return s;
+}
+
+const char *lis_render_describe(const lis_render *r, char *buf, size_t cap) {
+    if (r->dev) return lis_render_cuda_describe(r, buf, cap);
+    snprintf(buf, cap, "cpu (fp32)");
+    return buf;
+}
+
 void lis_render_free(lis_render *r) {
     if (!r) return;
+    if (r->dev) lis_render_cuda_free(r);
     free(r->ws);
     free(r->img);
     free(r->u8);
     free(r->x);
-    if (r->cls) lis_preprocess_plan_free(&r->pre);
+    if (r->cls) lis_preprocess_plan_free(&r->pre); /* zeroed when never planned */
     memset(r, 0, sizeof *r);
 }
 
@@ -53,6 +86,7 @@ lis_status lis_render_w(lis_render *r, int64_t n, const float *w, uint8_t *u8, f
     int R = g->img_resolution, C = g->img_channels;
     size_t isz = (size_t)C * R * R;
     if ((feat || logits) && !r->cls) return lis_err_set("internal: rendering without a classifier cannot give features");
+    if (r->dev) return lis_render_cuda_w(r, n, w, u8, img, feat, logits);
     for (int64_t n0 = 0; n0 < n; n0 += r->batch) {
         int B = n - n0 < r->batch ? (int)(n - n0) : r->batch;
         for (int b = 0; b < B; b++)

@@ -400,14 +400,22 @@ fi
 if ! have_bin lis-run; then
     record cli "skipped" 0 "lis-run was not built"
 elif ./lis-run generate --help 2>/dev/null | grep -q -- '--precision'; then
-    run_step cli 40 "$LOGS/cli.log" bash -c "
+    run_step cli 90 "$LOGS/cli.log" bash -c "
         set -e
         ./lis-run generate --weights cli/demo/generator.safetensors --seeds 1,2,3 --class 0,1,2 --device cpu -o /tmp/lis_gc_cpu.npy
         ./lis-run generate --weights cli/demo/generator.safetensors --seeds 1,2,3 --class 0,1,2 --device cuda -o /tmp/lis_gc_gpu.npy
         ./lis-run generate --weights cli/demo/generator.safetensors --seeds 1,2,3 --class 0,1,2 --device cuda --precision bf16 -o /tmp/lis_gc_bf16.npy
         if python3 -c 'import numpy' 2>/dev/null; then python3 -c 'import numpy as n; a=n.load(\"/tmp/lis_gc_cpu.npy\"); b=n.load(\"/tmp/lis_gc_gpu.npy\"); c=n.load(\"/tmp/lis_gc_bf16.npy\"); d=abs(a-b).max(); print(\"max |cpu - cuda| =\", d, \" max |cpu - bf16| =\", abs(a-c).max()); assert d <= 1e-4 * max(1, abs(a).max()), \"cpu and cuda disagree\"'
+        else echo 'numpy comparison unavailable'; fi
+        # the pipeline's renders on the GPU ([run] device): every pair kept, so both runs hold the same w
+        for d in cpu cuda; do
+            rm -rf /tmp/lis_gc_pipe_\$d
+            ./lis-run cli/demo/demo.cfg --out /tmp/lis_gc_pipe_\$d --set run.device=\$d --set run.stages=sample,pairs \\
+                --set sample.samples_per_class=16 --set pairs.keep=all
+        done
+        if python3 -c 'import numpy' 2>/dev/null; then python3 -c 'import numpy as n; p=\"/tmp/lis_gc_pipe_\"; w0=n.load(p+\"cpu/pairs/w.npy\"); w1=n.load(p+\"cuda/pairs/w.npy\"); assert (w0==w1).all(), \"different w\"; r0=n.load(p+\"cpu/pairs/r.npy\"); r1=n.load(p+\"cuda/pairs/r.npy\"); l0=n.load(p+\"cpu/pairs/logits.npy\"); l1=n.load(p+\"cuda/pairs/logits.npy\"); dr=abs(r0-r1).max()/abs(r0).max(); dl=abs(l0-l1).max()/abs(l0).max(); print(\"pipeline pairs cpu vs cuda: max rel |dr| =\", dr, \" |dlogits| =\", dl); assert dr <= 1e-3 and dl <= 1e-3, \"pipeline cpu and cuda disagree\"'
         else echo 'numpy comparison unavailable'; fi"
-    if [ $STEP_RC -eq 0 ]; then record cli "ok" "$STEP_SECS" "$(grep 'max |' "$LOGS/cli.log" | tail -1)"
+    if [ $STEP_RC -eq 0 ]; then record cli "ok" "$STEP_SECS" "$(grep 'max |\|max rel' "$LOGS/cli.log" | tr '\n' ' ')"
     elif [ $DRY = 1 ]; then record cli "skipped (no device, dry run)" "$STEP_SECS" "$(tail -1 "$LOGS/cli.log")"
     else record cli "FAIL (rc $STEP_RC)" "$STEP_SECS" "$(tail -2 "$LOGS/cli.log")"; fi
 else

@@ -168,6 +168,8 @@ int main(void) {
     bad_config("bad_class", "[sample]\nclasses = 0, 9\n", "class 9 is out of range");
     bad_config("bad_unit", "[tune]\nunits = 0-5000\n", "bad_unit.cfg:5");
     bad_config("bad_section_key", "[run]\nbatch = 0\n", "bad_section_key.cfg:5");
+    bad_config("bad_device", "[run]\ndevice = gpu\n", "\\[run\\] device = gpu: expected cpu, cuda, cuda:N or auto");
+    bad_config("cpu_precision", "[run]\ndevice = cpu\nprecision = bf16\n", "precision = bf16 needs device = cuda");
     sh("rm -rf %s", tmp);
     return lis_test_finish();
 }
