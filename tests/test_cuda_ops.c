@@ -5,7 +5,7 @@
  *   build/tests/test_cuda_ops [--op NAME] [--params SUBSTR] [--quick] [--seed N]
  *     --op      only cases whose op name contains NAME (igemm, conv2d, gemm, cublas, modconv,
  *               filtered_lrelu, bias_act, fc, synth_input, maxpool, avgpool, linear,
- *               preprocess, to_u8)
+ *               preprocess, to_u8, nearest_concat: also runs tapconv)
  *     --params  only cases whose full name contains SUBSTR
  *     --quick   small shapes only, no library baselines (cuDNN, cuBLAS): for compute-sanitizer
  *     --seed    the random seed (default: from the clock; printed; LIS_TEST_SEED also works)
@@ -14,7 +14,8 @@
  * Tolerances. FP32 variants: |got - ref| <= atol + rtol |ref| with the CPU tests' bounds
  * (conv: 2e-5 + 1e-5 |ref| as test_resnet, outputs O(1); StyleGAN ops: 2e-6 * max(1, max|ref|)
  * as test_sgxl_ops, relaxed to 1e-5 * max(1, max|ref|) for sums over > 1000 terms; synthesis
- * input 5e-5). Integer / selection ops (bias_act, pools, preprocess, uint8): exact.
+ * input 5e-5; tapconv 1e-5). Integer / selection ops (bias_act, pools, preprocess, uint8,
+ * nearest_concat): exact.
  * Tensor-core variants: the operands are rounded, so per element they are compared through
  * the normalised mean squared error NMSE = sum (got-ref)^2 / sum ref^2 against the rounding
  * model (unit roundoff u: tf32 and fp16 2^-11, bf16 2^-8; NMSE ~ u^2 for random-sign sums):
@@ -44,6 +45,8 @@
 #include "kernels/linear_cuda.h"
 #include "kernels/modconv.h"
 #include "kernels/modconv_cuda.h"
+#include "kernels/nearest_concat.h"
+#include "kernels/nearest_concat_cuda.h"
 #include "kernels/pool.h"
 #include "kernels/pool_cuda.h"
 #include "kernels/preprocess.h"
@@ -645,6 +648,58 @@ static void test_preprocess(void) {
     free(img); free(ref); free(got); free(got2);
 }
 
+/* ---------------------------------------------------------------- segmentation head */
+
+/* The FewShotCNN head's input path: nearest-neighbour concatenation of generator taps and
+ * the first 3x3 conv taken map by map (tapconv), vs the CPU references; the shapes of
+ * test_fewshot's tapconv cases (cropped windows, odd sizes, dilation, a 1x1 map). */
+static void test_nearest_concat(void) {
+    static const struct { int n, out, K, dil; int C[4], size[4], off[4], len[4]; } cases[] = {
+        {3, 16, 8, 1, {3, 2, 5}, {24, 40, 12}, {4, 4, 0}, {16, 32, 12}},
+        {2, 13, 6, 2, {4, 1}, {7, 30}, {0, 0}, {7, 30}},
+        {2, 8, 7, 1, {1, 3}, {1, 8}, {0, 0}, {1, 8}},
+        {1, 5, 3, 4, {2}, {5}, {0}, {5}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        lis_nc_params p = {.n_maps = cases[c].n, .out = cases[c].out, .K = cases[c].K, .dil = cases[c].dil,
+                           .act = LIS_ACT_LRELU, .slope = 0.2f};
+        char name[160];
+        snprintf(name, sizeof name, "nearest_concat(maps=%d,out=%d,K=%d,dil=%d)", p.n_maps, p.out, p.K, p.dil);
+        if (!want("nearest_concat", name)) continue;
+        float *maps[4], *dmaps[4];
+        int in_ch = 0;
+        for (int m = 0; m < p.n_maps; m++) {
+            p.C[m] = cases[c].C[m]; p.size[m] = cases[c].size[m]; p.off[m] = cases[c].off[m]; p.len[m] = cases[c].len[m];
+            in_ch += p.C[m];
+            const size_t nm = (size_t)p.C[m] * p.size[m] * p.size[m];
+            maps[m] = rnd(nm, 1.0f);
+            dmaps[m] = up(maps[m], nm * 4);
+        }
+        const size_t nx = (size_t)in_ch * p.out * p.out, ny = (size_t)p.K * p.out * p.out, nw = (size_t)p.K * in_ch * 9;
+        float *xref = malloc(nx * 4), *yref = malloc(ny * 4), *w = rnd(nw, 0.3f), *b = rnd((size_t)p.K, 0.1f);
+        float *A = malloc(nw * 4);
+        lis_nearest_concat_ref(&p, (const float *const *)maps, xref);
+        LIS_ASSERT(lis_tapconv_ref(&p, (const float *const *)maps, w, b, yref) == LIS_OK);
+        lis_tapconv_arrange_weights(&p, w, A);
+        float *dx = dpoison(nx), *dy = dpoison(ny), *dA = up(A, nw * 4), *db = up(b, (size_t)p.K * 4);
+        float *ws = dpoison(lis_tapconv_cuda_workspace_floats(&p));
+        if (ran(lis_nearest_concat_cuda(&p, (const float *const *)dmaps, dx, g_s), name)) {
+            float *got = down(dx, nx);
+            lis_check_close(name, got, xref, (int64_t)nx, 0, 0); /* a gather: exact */
+            free(got);
+        }
+        snprintf(name, sizeof name, "tapconv(maps=%d,out=%d,K=%d,dil=%d)", p.n_maps, p.out, p.K, p.dil);
+        if (ran(lis_tapconv_cuda(&p, (const float *const *)dmaps, dA, db, dy, ws, g_s), name)) {
+            float *got = down(dy, ny);
+            lis_check_close(name, got, yref, (int64_t)ny, 1e-5 * fmax(1.0, max_abs(yref, ny)), 1e-5);
+            free(got);
+        }
+        for (int m = 0; m < p.n_maps; m++) { lis_dev_free(dmaps[m]); free(maps[m]); }
+        lis_dev_free(dx); lis_dev_free(dy); lis_dev_free(dA); lis_dev_free(db); lis_dev_free(ws);
+        free(xref); free(yref); free(w); free(b); free(A);
+    }
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv) {
@@ -678,6 +733,7 @@ int main(int argc, char **argv) {
     test_synth_input();
     test_pools();
     test_preprocess();
+    test_nearest_concat();
     /* a filter that matches nothing must not pass */
     lis_check(g_cases > 0, "%d case(s) matched --op '%s' --params '%s'", g_cases, g_op, g_params);
     lis_check_ok(lis_dev_sync(), "device idle at the end (no pending fault)");
