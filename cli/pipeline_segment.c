@@ -29,6 +29,7 @@
 #include "kernels/seg_metrics.h"
 #include "nets/fewshot_cnn.h"
 #include "nets/toyworld.h"
+#include "runtime/backend.h"
 #include "runtime/fileio.h"
 #include "runtime/np_random.h"
 #include "runtime/npy.h"
@@ -54,11 +55,30 @@ typedef struct {
     int epochs, overlays;
     int n_names;
     char names[MAX_NAMES][LIS_FEWSHOT_NAME];
+    lis_sgxl_runner gpu;          /* [run] device = cuda: the synthesis with taps on the GPU */
+    int gpu_ready;
 } seg_opts;
+
+/* The GPU generator of this stage ([run] device), made on first use; *out NULL on the CPU. */
+static lis_status seg_gpu(lis_pipe *p, seg_opts *o, lis_sgxl_runner **out) {
+    *out = NULL;
+    if (!o->gpu_ready) {
+        lis_device dev;
+        LIS_TRY(lis_device_parse(p->c.device, &dev));
+        if (dev.kind == LIS_DEVICE_CPU) return LIS_OK;
+        LIS_TRY(lis_sgxl_runner_init(&o->gpu, &p->g, p->c.device, p->c.precision, p->c.batch));
+        o->gpu_ready = 1;
+        char desc[320];
+        lis_pipe_log(p, "segment: the generator's taps come from %s", lis_sgxl_runner_describe(&o->gpu, desc, sizeof desc));
+    }
+    *out = &o->gpu;
+    return LIS_OK;
+}
 
 void lis_segment_free(void *data) {
     seg_opts *o = data;
     if (!o) return;
+    lis_sgxl_runner_free(&o->gpu);
     free(o->labels_dir);
     free(o->head_path);
     free(o);
@@ -297,7 +317,10 @@ static lis_status train_head(lis_pipe *p, seg_opts *o, lis_fewshot *net, int img
                  o->reg == LIS_REG_CROPPED ? "cropped" : "original", o->epochs);
     /* features of every labelled image, captured once (grids: see lis_nc_grid_copy) */
     lis_seg_gen sg;
-    s = lis_seg_gen_init(&sg, net, g, p->c.batch);
+    memset(&sg, 0, sizeof sg);
+    lis_sgxl_runner *gpu = NULL;
+    s = seg_gpu(p, o, &gpu);
+    if (s == LIS_OK) s = lis_seg_gen_init(&sg, net, g, p->c.batch, gpu);
     float *grids = s == LIS_OK ? lis_malloc(sizeof(float) * sg.grid_floats * ts.n, "training features") : NULL;
     if (s == LIS_OK && !grids) s = LIS_ERR;
     for (int i0 = 0; i0 < ts.n && s == LIS_OK; i0 += p->c.batch) {
@@ -488,7 +511,10 @@ lis_status lis_stage_segment(lis_pipe *p) {
     free(hp);
     if (s != LIS_OK) return s;
     lis_seg_gen sg;
-    s = lis_seg_gen_init(&sg, &net, g, p->c.batch);
+    memset(&sg, 0, sizeof sg);
+    lis_sgxl_runner *gpu = NULL;
+    s = seg_gpu(p, o, &gpu);
+    if (s == LIS_OK) s = lis_seg_gen_init(&sg, &net, g, p->c.batch, gpu);
     int nchunks = (int)((p->c.n_units + (size_t)p->c.chunk - 1) / (size_t)p->c.chunk), todo = 0;
     for (int j = 0; j < nchunks; j++) todo += !chunk_done(p, "seg", j);
     if (s == LIS_OK)

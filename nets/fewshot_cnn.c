@@ -597,11 +597,12 @@ void lis_seg_gen_free(lis_seg_gen *s) {
     memset(s, 0, sizeof *s);
 }
 
-lis_status lis_seg_gen_init(lis_seg_gen *s, lis_fewshot *net, lis_sgxl *g, int batch) {
+lis_status lis_seg_gen_init(lis_seg_gen *s, lis_fewshot *net, lis_sgxl *g, int batch, lis_sgxl_runner *gpu) {
     memset(s, 0, sizeof *s);
     s->net = net;
     s->g = g;
     s->batch = batch;
+    s->gpu = gpu && gpu->gc ? gpu : NULL;
     LIS_TRY(lis_fewshot_resolve_taps(net, g, s->modules, &s->n_taps));
     LIS_TRY(lis_fewshot_tap_geometry(g, s->modules, s->n_taps, net->registration, net->img_size, &s->nc));
     LIS_TRY(lis_fewshot_plan(net, &s->nc));
@@ -642,6 +643,7 @@ lis_status lis_seg_gen_init(lis_seg_gen *s, lis_fewshot *net, lis_sgxl *g, int b
     s->img = lis_alloc_aligned(sizeof(float) * batch * g->img_channels * R * R, "images");
     s->ws_full = lis_malloc(sizeof(float) * batch * g->num_ws * g->w_dim, "ws");
     if (!s->y0 || !s->logits || !s->img || !s->ws_full) { lis_seg_gen_free(s); return LIS_ERR; }
+    if (s->gpu) return LIS_OK; /* the CPU generator's activations are not needed */
     lis_status st = lis_sgxl_plan(g, batch);
     if (st != LIS_OK) lis_seg_gen_free(s);
     return st;
@@ -653,7 +655,8 @@ static lis_status run_synthesis(lis_seg_gen *s, const float *w, int B, uint8_t *
     for (int b = 0; b < B; b++)
         for (int k = 0; k < g->num_ws; k++)
             memcpy(s->ws_full + ((size_t)b * g->num_ws + k) * g->w_dim, w + (size_t)b * g->w_dim, sizeof(float) * g->w_dim);
-    LIS_TRY(lis_sgxl_synthesis(g, s->ws_full, B, s->img, seg_tap, s));
+    if (s->gpu) LIS_TRY(lis_sgxl_runner_synthesis(s->gpu, s->ws_full, B, s->img, seg_tap, s));
+    else LIS_TRY(lis_sgxl_synthesis(g, s->ws_full, B, s->img, seg_tap, s));
     if (u8) lis_to_u8_ref(s->img, B, g->img_channels, g->img_resolution, g->img_resolution, u8); /* as w_to_img */
     return LIS_OK;
 }

@@ -37,6 +37,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/nearest_concat.h"
 #include "nets/stylegan_xl.h"
+#include "nets/stylegan_xl_cuda.h"
 
 #define LIS_FEWSHOT_MAX_CONV 9
 #define LIS_FEWSHOT_MAX_TAPS LIS_NC_MAX_MAPS
@@ -161,11 +162,13 @@ typedef struct {
     float *capture;            /* [batch, grid_floats] or NULL */
     size_t grid_off[LIS_FEWSHOT_MAX_TAPS], grid_floats;
     lis_status cb_status;
+    lis_sgxl_runner *gpu;      /* borrowed: the synthesis on the GPU (taps come back per layer), or NULL */
 } lis_seg_gen;
 
 /* net must already have the tap list and registration it will use (tap_names set or
- * default); plans the net for the generator's tap geometry at net->img_size. */
-lis_status lis_seg_gen_init(lis_seg_gen *s, lis_fewshot *net, lis_sgxl *g, int batch);
+ * default); plans the net for the generator's tap geometry at net->img_size. gpu: NULL (the
+ * synthesis on the CPU) or a runner planned for batch; the head itself runs on the CPU. */
+lis_status lis_seg_gen_init(lis_seg_gen *s, lis_fewshot *net, lis_sgxl *g, int batch, lis_sgxl_runner *gpu);
 void lis_seg_gen_free(lis_seg_gen *s);
 /* w [B, w_dim] (tiled to every ws row, as the pipeline renders) -> labels [B, S, S]; u8
  * (optional) [B, R, R, C] the image as w_to_img makes it. B <= batch. */
