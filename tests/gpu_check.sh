@@ -282,24 +282,26 @@ if [ -n "$NVCC" ]; then
 else
     MAKEARGS+=(CUDA=0)
 fi
-# cuBLAS: the toolkit's lib64, else the Python wheel's (libcublas.so.N only: a link dir
-# with the unversioned name is made for the linker, and the rpath points at the wheel)
+# cuBLAS / cudart: the toolkit's lib64, else the Python wheels' (libX.so.N only: a link dir
+# with the unversioned names is made for the linker, and the rpath points at the wheel)
 CC_LINK=""
 if [ -n "$NVCC" ]; then
     CUDA_LIB=$(dirname "$(dirname "$NVCC")")/lib64
-    if ! ls "$CUDA_LIB"/libcublas.so >/dev/null 2>&1; then
-        for d in $(python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null); do
-            f=$(ls "$d"/libcublas.so.* 2>/dev/null | head -1)
-            lt=$(ls "$d"/libcublasLt.so.* 2>/dev/null | head -1)
-            if [ -n "$f" ]; then
-                mkdir -p "$LOGROOT/cublas"
-                ln -sf "$f" "$LOGROOT/cublas/libcublas.so"
-                [ -n "$lt" ] && ln -sf "$lt" "$LOGROOT/cublas/libcublasLt.so"
-                CC_LINK="-L$LOGROOT/cublas -Wl,-rpath,$d"
-                say "cuBLAS: not in $CUDA_LIB, using the Python wheel's $f"
-            fi
+    WHEELS=$(python3 -c 'import nvidia; print("\n".join(nvidia.__path__))' 2>/dev/null)
+    for lib in cublas cublasLt cudart; do
+        ls "$CUDA_LIB/lib$lib.so" >/dev/null 2>&1 && continue
+        f=""
+        for w in $WHEELS; do
+            f=$(find "$w" -name "lib$lib.so.[0-9]*" 2>/dev/null | sort | head -1)
+            [ -n "$f" ] && break
         done
-    fi
+        if [ -n "$f" ]; then
+            mkdir -p "$LOGROOT/cudalibs"
+            ln -sf "$f" "$LOGROOT/cudalibs/lib$lib.so"
+            CC_LINK="$CC_LINK -L$LOGROOT/cudalibs -Wl,-rpath,$(dirname "$f")"
+            say "lib$lib: not in $CUDA_LIB, linking the Python wheel's $f"
+        fi
+    done
 fi
 # libpng: the system's, or the static copy packed by --pack-deps and carried as .gpu_deps
 if ! printf '#include <png.h>\nint main(void){return 0;}\n' | gcc -x c - -o /tmp/lis_png_probe -lpng -lz >/dev/null 2>&1; then
