@@ -16,6 +16,7 @@
 #include "kernels/filtered_lrelu.h"
 #include "kernels/gemm.h"
 #include "kernels/modconv.h"
+#include "kernels/winograd.h"
 #include "runtime/threads.h"
 
 static float *rnd(size_t n, unsigned seed) {
@@ -106,6 +107,47 @@ static void bench_modconv(int I, int O, int H, int with_ref, double secs) {
     if (ok) lis_bench_row("modconv", p, "cpu (folded styles, GEMM)", lis_bench_time(run_mc, &f, 1, secs), fl, 0, rr.mean);
     lis_modconv_weights_free(&mw);
     free(x); free(w); free(s); free(y0); free(y1); free(scale); free(f.ws);
+}
+
+/* ---- 3x3 convolution: Winograd F(2x2, 3x3) vs the direct (shifted-rows GEMM) path */
+typedef struct {
+    lis_conv2d_params p; const lis_conv2d_packed *pk; const lis_wino_packed *wk; const float *x, *b; float *y; void *ws;
+} w3_case;
+static void run_w3(void *c) {
+    w3_case *k = c;
+    if (k->pk) { lis_conv2d_cpu_packed(&k->p, k->pk, k->x, k->b, NULL, k->y, k->ws); return; }
+    const int Ho = k->p.H + 2 * k->p.pad_h - 2, Wo = k->p.W + 2 * k->p.pad_w - 2;
+    lis_wino_io io = {k->p.N, k->p.H, k->p.W, k->p.pad_h, k->p.pad_w, k->x, (int64_t)k->p.C * k->p.H * k->p.W, k->y,
+                      (int64_t)k->p.K * Ho * Wo, Wo, (int64_t)Ho * Wo, k->b, NULL, k->p.act, 0.0f};
+    lis_wino_conv(k->wk, &io, k->ws);
+}
+
+static void bench_winograd(int N, int C, int K, int H, int pad, const char *what, double secs) {
+    lis_conv2d_params p = {N, C, H, H, K, 3, 3, 1, 1, pad, pad, 1, 1, LIS_ACT_RELU, 0.0f};
+    const int Ho = H + 2 * pad - 2;
+    const size_t ny = (size_t)N * K * Ho * Ho;
+    float *x = rnd((size_t)N * C * H * H, 3), *w = rnd((size_t)K * C * 9, 4), *b = rnd((size_t)K, 5);
+    float *y0 = rnd(ny, 6), *y1 = rnd(ny, 7);
+    for (size_t i = 0; i < (size_t)K * C * 9; i++) w[i] *= 1.0f / sqrtf(9.0f * C);
+    lis_conv2d_packed pk;
+    lis_wino_packed wk;
+    if (lis_conv2d_pack(&pk, K, C, 3, 3, w) != LIS_OK || lis_wino_pack(&wk, K, C, w) != LIS_OK) return;
+    size_t wsz = lis_conv2d_workspace_size(&p), wsw = lis_wino_workspace_size(&wk, N, H, H, pad, pad);
+    void *ws = lis_alloc_aligned(wsz > wsw ? wsz : wsw, "ws");
+    w3_case d = {p, &pk, NULL, x, b, y0, ws}, g = {p, NULL, &wk, x, b, y1, ws};
+    run_w3(&d);
+    run_w3(&g);
+    char pr[128];
+    snprintf(pr, sizeof pr, "n=%d,c=%d,k=%d,h=%d,pad=%d (%s)", N, C, K, H, pad, what);
+    const double fl = 2.0 * ny * C * 9; /* the direct convolution's work, for both rows */
+    if (agree("conv3x3 winograd", y1, y0, ny, 1e-4)) {
+        lis_bench_result rd = lis_bench_time(run_w3, &d, 1, secs);
+        lis_bench_row("conv3x3", pr, "direct (shifted-rows GEMM)", rd, fl, 0, 0);
+        lis_bench_row("conv3x3", pr, "winograd F(2x2,3x3)", lis_bench_time(run_w3, &g, 1, secs), fl, 0, rd.mean);
+    }
+    lis_conv2d_packed_free(&pk);
+    lis_wino_packed_free(&wk);
+    free(x); free(w); free(b); free(y0); free(y1); free(ws);
 }
 
 /* ---- filtered lrelu */
@@ -215,6 +257,13 @@ int lis_bench_ops(int argc, char **argv) {
         bench_flrelu(64, 38, 2, 12, 9, secs);   /* L1-like */
         bench_flrelu(16, 278, 2, 12, 9, secs);  /* L26-like at 16 channels */
         bench_flrelu(16, 150, 4, 24, 0, secs);  /* L25-like (up 4) */
+    }
+    if (WANT("conv3x3") || WANT("winograd")) {
+        bench_winograd(1, 128, 128, 28, 1, "ResNet-50 layer2", secs);
+        bench_winograd(1, 256, 256, 14, 1, "ResNet-50 layer3", secs);
+        bench_winograd(1, 512, 512, 7, 1, "ResNet-50 layer4", secs);
+        bench_winograd(1, 1024, 1024, 36, 2, "generator L1", secs);
+        bench_winograd(1, 512, 431, 140, 2, "generator L26, half size", secs);
     }
     if (WANT("fc")) bench_fc(512, 1024, 1, secs);
     if (WANT("bias_act")) bench_bias_act(64, 148, secs);

@@ -143,14 +143,14 @@ static void conv_table(lis_resnet *net, int N, int reps, double min_time, int cs
         lis_conv2d_out_shape(&p, &Ho, &Wo);
         size_t nx = (size_t)N * p.C * p.H * p.W, ny = (size_t)N * p.K * Ho * Wo;
         float *x = lis_alloc_aligned(nx * 4, "x"), *y = lis_alloc_aligned(ny * 4, "y");
-        void *ws = lis_alloc_aligned(lis_conv2d_workspace_size(&p), "ws");
+        void *ws = lis_alloc_aligned(lis_resnet_conv_workspace(cv, N, p.H, p.W), "ws");
         for (size_t k = 0; k < nx; k++) x[k] = (float)((k * 2654435761u) >> 8 & 0xff) / 256.0f;
-        lis_conv2d_cpu_packed(&p, &cv->pk, x, cv->b, NULL, y, ws);
+        lis_resnet_conv_run(cv, N, p.H, p.W, x, NULL, y, LIS_ACT_RELU, ws);
         int n = 0;
         double t0 = lis_now(), best = 1e30;
         while (n < reps || lis_now() - t0 < min_time) {
             double t1 = lis_now();
-            lis_conv2d_cpu_packed(&p, &cv->pk, x, cv->b, NULL, y, ws);
+            lis_resnet_conv_run(cv, N, p.H, p.W, x, NULL, y, LIS_ACT_RELU, ws);
             t1 = lis_now() - t1;
             if (t1 < best) best = t1;
             n++;

@@ -98,7 +98,8 @@ lis_status lis_modconv_prepare(lis_modconv_weights *mw, const float *w, int O, i
             }
         }
     }
-    lis_status st = lis_gemm_pack_a(&mw->A, O, K, wn, K);
+    mw->use_wino = k == 3 && lis_wino_wanted(I);
+    lis_status st = mw->use_wino ? lis_wino_pack(&mw->wino, O, I, wn) : lis_gemm_pack_a(&mw->A, O, K, wn, K);
     free(wn);
     if (st != LIS_OK) { free(mw->w2); mw->w2 = NULL; return st; }
     mw->O = O; mw->I = I; mw->k = k; mw->demodulate = demodulate;
@@ -108,6 +109,7 @@ lis_status lis_modconv_prepare(lis_modconv_weights *mw, const float *w, int O, i
 void lis_modconv_weights_free(lis_modconv_weights *mw) {
     if (!mw) return;
     lis_gemm_apack_free(&mw->A);
+    lis_wino_packed_free(&mw->wino);
     free(mw->w2);
     memset(mw, 0, sizeof *mw);
 }
@@ -117,7 +119,9 @@ void lis_modconv_weights_free(lis_modconv_weights *mw) {
 
 size_t lis_modconv_workspace(const lis_modconv_weights *mw, const lis_modconv_params *p, int H, int W) {
     size_t Hp = (size_t)H + 2 * p->padding, Wp = (size_t)W + 2 * p->padding;
-    return sizeof(float) * ((size_t)mw->I * Hp * Wp + PLANE_SLACK) + sizeof(float *) * (size_t)mw->I * mw->k * mw->k + 64;
+    size_t b = sizeof(float) * ((size_t)mw->I * Hp * Wp + PLANE_SLACK) + sizeof(float *) * (size_t)mw->I * mw->k * mw->k + 64;
+    if (mw->use_wino) b += lis_wino_workspace_size(&mw->wino, 1, (int)Hp, (int)Wp, 0, 0) + 64;
+    return b;
 }
 
 void lis_modconv_cpu_raw(const lis_modconv_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
@@ -127,6 +131,7 @@ void lis_modconv_cpu_raw(const lis_modconv_weights *mw, const lis_modconv_params
     size_t plane = (size_t)Hp * Wp;
     float *xp = ws;
     const float **rows = (const float **)((char *)ws + sizeof(float) * ((size_t)I * plane + PLANE_SLACK));
+    void *wino_ws = (char *)rows + sizeof(float *) * (size_t)I * k * k + 64;
     float rsb_small[64]; /* per-sample style norms: no allocation for ordinary batches */
     float *rsb = B <= 64 ? rsb_small : malloc(sizeof(float) * (size_t)B);
     LIS_ASSERT(rsb);
@@ -165,8 +170,19 @@ void lis_modconv_cpu_raw(const lis_modconv_weights *mw, const lis_modconv_params
             }
             scale[(size_t)b * O + o] = d * input_gain;
         }
-        /* N covers Ho full padded rows; columns >= Wo of each row are junk */
-        lis_gemm_packed(&mw->A, Ho * Wp, rows, y + (size_t)b * O * Ho * Wp, Ho * Wp, 0);
+        float *yb = y + (size_t)b * O * Ho * Wp;
+        if (mw->use_wino) {
+            /* the padded planes as an unpadded image; rows of y keep the padded width, and
+             * the junk columns >= Wo are zeroed (the GEMM path leaves finite junk there) */
+            const int Wo = Wp - k + 1;
+            lis_wino_io io = {1, Hp, Wp, 0, 0, xp, 0, yb, 0, Wp, (int64_t)Ho * Wp, NULL, NULL, LIS_ACT_NONE, 0.0f};
+            lis_wino_conv(&mw->wino, &io, wino_ws);
+            for (size_t r = 0; r < (size_t)O * Ho; r++)
+                for (int c = Wo; c < Wp; c++) yb[r * Wp + c] = 0.0f;
+        } else {
+            /* N covers Ho full padded rows; columns >= Wo of each row are junk */
+            lis_gemm_packed(&mw->A, Ho * Wp, rows, yb, Ho * Wp, 0);
+        }
     }
     if (rsb != rsb_small) free(rsb);
 }

@@ -27,6 +27,7 @@
 #include <stddef.h>
 
 #include "kernels/gemm.h"
+#include "kernels/winograd.h"
 
 typedef struct {
     int demodulate;
@@ -39,7 +40,9 @@ void lis_modconv_ref(const lis_modconv_params *p, const float *x, const float *w
 
 typedef struct {
     int O, I, k, demodulate;
-    lis_gemm_apack A; /* normalised weights as [O, I*k*k], packed */
+    lis_gemm_apack A; /* normalised weights as [O, I*k*k], packed (direct convolution) */
+    lis_wino_packed wino; /* or Winograd F(2x2, 3x3)'s (lis_wino_wanted: k = 3, I >= 256) */
+    int use_wino;
     float *w2;        /* [O, I]: sum over taps of the normalised weight squared (demodulate) */
 } lis_modconv_weights;
 

@@ -12,6 +12,7 @@
 #include "nets/resnet.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/linear.h"
@@ -66,7 +67,9 @@ static lis_status load_conv_bn(wsrc *s, lis_resnet_conv *cv, const char *cname, 
         for (size_t i = 0; i < per; i++) wf[(size_t)o * per + i] = (float)((double)w[(size_t)o * per + i] * a);
         cv->b[o] = (float)((double)beta[o] - (double)mean[o] * a);
     }
-    lis_status st = lis_conv2d_pack(&cv->pk, cout, cin, k, k, wf);
+    /* wide 3x3 stride-1 convs (layer3/layer4 of ResNet-50): Winograd, 2.25x fewer multiplies */
+    cv->use_wino = k == 3 && stride == 1 && lis_wino_wanted(cin);
+    lis_status st = cv->use_wino ? lis_wino_pack(&cv->wino, cout, cin, wf) : lis_conv2d_pack(&cv->pk, cout, cin, k, k, wf);
     free(wf);
     return st;
 }
@@ -74,6 +77,7 @@ static lis_status load_conv_bn(wsrc *s, lis_resnet_conv *cv, const char *cname, 
 static void conv_free(lis_resnet_conv *cv) {
     free(cv->b);
     lis_conv2d_packed_free(&cv->pk);
+    lis_wino_packed_free(&cv->wino);
     memset(cv, 0, sizeof *cv);
 }
 
@@ -369,10 +373,27 @@ typedef struct {
     double macs;
 } plan_acc;
 
+size_t lis_resnet_conv_workspace(const lis_resnet_conv *cv, int N, int H, int W) {
+    lis_conv2d_params p = conv_params(cv, N, H, W, LIS_ACT_NONE);
+    return cv->use_wino ? lis_wino_workspace_size(&cv->wino, N, H, W, cv->pad, cv->pad) : lis_conv2d_workspace_size(&p);
+}
+
+void lis_resnet_conv_run(const lis_resnet_conv *cv, int N, int H, int W, const float *x, const float *res, float *y,
+                         lis_act act, void *ws) {
+    if (cv->use_wino) {
+        const int Ho = H + 2 * cv->pad - 2, Wo = W + 2 * cv->pad - 2;
+        lis_wino_io io = {N, H, W, cv->pad, cv->pad, x, (int64_t)cv->cin * H * W, y, (int64_t)cv->cout * Ho * Wo, Wo,
+                          (int64_t)Ho * Wo, cv->b, res, act, 0.0f};
+        lis_wino_conv(&cv->wino, &io, ws);
+        return;
+    }
+    lis_conv2d_params p = conv_params(cv, N, H, W, act);
+    lis_conv2d_cpu_packed(&p, &cv->pk, x, cv->b, res, y, ws);
+}
+
 static void visit_ws(void *ctx, const lis_resnet_conv *cv, int H, int W) {
     plan_acc *a = ctx;
-    lis_conv2d_params p = conv_params(cv, a->N, H, W, LIS_ACT_NONE);
-    size_t b = lis_conv2d_workspace_size(&p);
+    size_t b = lis_resnet_conv_workspace(cv, a->N, H, W);
     if (b > a->ws) a->ws = b;
     int Ho = conv_out(H, cv), Wo = conv_out(W, cv);
     a->macs += (double)cv->cout * cv->cin * cv->k * cv->k * Ho * Wo;
@@ -422,9 +443,8 @@ lis_status lis_resnet_plan(lis_resnet *net, int N, int H, int W) {
 
 static void run_conv(const lis_resnet *net, const lis_resnet_conv *cv, int N, int H, int W, const float *x,
                      const float *res, float *y, lis_act act) {
-    lis_conv2d_params p = conv_params(cv, N, H, W, act);
-    LIS_ASSERT(lis_conv2d_workspace_size(&p) <= net->arena_bytes - (size_t)((char *)net->ws - (char *)net->arena));
-    lis_conv2d_cpu_packed(&p, &cv->pk, x, cv->b, res, y, net->ws);
+    LIS_ASSERT(lis_resnet_conv_workspace(cv, N, H, W) <= net->arena_bytes - (size_t)((char *)net->ws - (char *)net->arena));
+    lis_resnet_conv_run(cv, N, H, W, x, res, y, act, net->ws);
 }
 
 /* Copies a stage output of images [i0, i0+n) to its place in the caller's buffer. */

@@ -40,6 +40,7 @@
 #define LIS_RESNET_H
 
 #include "kernels/conv2d.h"
+#include "kernels/winograd.h"
 #include "kernels/preprocess.h"
 #include "runtime/safetensors.h"
 
@@ -63,7 +64,9 @@ typedef struct {
 typedef struct {
     int cin, cout, k, stride, pad;
     float *b;                 /* folded bias, cout; owned */
-    lis_conv2d_packed pk;     /* folded weights, packed; owned */
+    lis_conv2d_packed pk;     /* folded weights, packed (direct convolution); owned */
+    lis_wino_packed wino;     /* or, for 3x3 stride-1 convs, Winograd F(2x2, 3x3)'s; owned */
+    int use_wino;
 } lis_resnet_conv;
 
 typedef struct {
@@ -115,6 +118,13 @@ lis_status lis_resnet_read_preprocess(const lis_safetensors *st, lis_preprocess_
 /* Sizes the activation arena for passes of up to N images of H x W (re-plans only
  * when something grows). lis_resnet_forward plans min(batch, sub_batch) itself. */
 lis_status lis_resnet_plan(lis_resnet *net, int N, int H, int W);
+
+/* One of the net's convolutions (BatchNorm folded; Winograd or direct, as loaded) over N
+ * images of H x W, with its own workspace (lis_resnet_conv_workspace bytes); the forward
+ * pass uses these, and so does lis-bench's per-layer breakdown. */
+size_t lis_resnet_conv_workspace(const lis_resnet_conv *cv, int N, int H, int W);
+void lis_resnet_conv_run(const lis_resnet_conv *cv, int N, int H, int W, const float *x, const float *res, float *y,
+                         lis_act act, void *ws);
 
 /* x: N x in_ch x H x W (preprocessed). r: N x feat_dim or NULL; logits: N x num_classes
  * or NULL; taps may be NULL. Plans first if (N, H, W) does not fit the current plan. */

@@ -1,0 +1,282 @@
+/* winograd.c — see winograd.h.
+ *
+ * Work split: the output tiles of an image are cut into blocks of TB tiles and the output
+ * channels into chunks of CHUNK_ROWS; a task is one (block, chunk) pair. A task transforms
+ * its block's input (all channels) into V [16][C][tb], runs the 16 GEMMs of its chunk into
+ * M [16][rows][tb] and transforms M back into the output. With several chunks the input
+ * transform is repeated per chunk: it costs ~1/rows of the GEMM, and splitting the channels
+ * is what gives threads work when an image has few tiles (7x7 maps at batch 1).
+ *
+ * Per-thread workspace (64-byte aligned): V, M, and the 16 x C row pointers of the GEMMs.
+ */
+#include "kernels/winograd.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/threads.h"
+
+#define CHUNK_ROWS 256
+#define TB_MAX 192 /* tiles per block: one B block of gemm.c */
+#define TB_MIN 32
+
+static size_t align64(size_t b) { return (b + 63) & ~(size_t)63; }
+
+int lis_wino_applies(const lis_conv2d_params *p) {
+    return p->R == 3 && p->S == 3 && p->stride_h == 1 && p->stride_w == 1 && p->dil_h == 1 && p->dil_w == 1 &&
+           p->pad_h >= 0 && p->pad_w >= 0 && p->H + 2 * p->pad_h >= 3 && p->W + 2 * p->pad_w >= 3;
+}
+
+int lis_wino_wanted(int C) {
+    const char *e = getenv("LIS_WINOGRAD");
+    return C >= LIS_WINO_MIN_C && !(e && !strcmp(e, "0"));
+}
+
+/* ---------------------------------------------------------------- weights */
+
+/* u = G g G^T, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1] */
+static void weight_transform(const float *g, float u[16]) {
+    float t[4][3];
+    for (int j = 0; j < 3; j++) {
+        const float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+        t[0][j] = g0;
+        t[1][j] = 0.5f * (g0 + g1 + g2);
+        t[2][j] = 0.5f * (g0 - g1 + g2);
+        t[3][j] = g2;
+    }
+    for (int i = 0; i < 4; i++) {
+        const float a0 = t[i][0], a1 = t[i][1], a2 = t[i][2];
+        u[4 * i + 0] = a0;
+        u[4 * i + 1] = 0.5f * (a0 + a1 + a2);
+        u[4 * i + 2] = 0.5f * (a0 - a1 + a2);
+        u[4 * i + 3] = a2;
+    }
+}
+
+lis_status lis_wino_pack(lis_wino_packed *pk, int K, int C, const float *w) {
+    memset(pk, 0, sizeof *pk);
+    if (K < 1 || C < 1) return lis_err_set("winograd: K %d and C %d must be positive", K, C);
+    pk->K = K;
+    pk->C = C;
+    pk->chunk_rows = K < CHUNK_ROWS ? K : CHUNK_ROWS;
+    pk->nchunk = (K + pk->chunk_rows - 1) / pk->chunk_rows;
+    pk->u = calloc((size_t)pk->nchunk * 16, sizeof *pk->u);
+    float *U = lis_malloc(sizeof(float) * 16 * (size_t)K * C, "winograd weights");
+    if (!pk->u || !U) { free(U); lis_wino_packed_free(pk); return lis_err_set("out of memory (winograd weights)"); }
+    /* U[xi][k][c] */
+    for (int k = 0; k < K; k++)
+        for (int c = 0; c < C; c++) {
+            float u[16];
+            weight_transform(w + ((size_t)k * C + c) * 9, u);
+            for (int xi = 0; xi < 16; xi++) U[((size_t)xi * K + k) * C + c] = u[xi];
+        }
+    lis_status s = LIS_OK;
+    for (int ci = 0; ci < pk->nchunk && s == LIS_OK; ci++) {
+        const int k0 = ci * pk->chunk_rows, rows = K - k0 < pk->chunk_rows ? K - k0 : pk->chunk_rows;
+        for (int xi = 0; xi < 16 && s == LIS_OK; xi++)
+            s = lis_gemm_pack_a(&pk->u[ci * 16 + xi], rows, C, U + ((size_t)xi * K + k0) * C, C);
+    }
+    free(U);
+    if (s != LIS_OK) lis_wino_packed_free(pk);
+    return s;
+}
+
+void lis_wino_packed_free(lis_wino_packed *pk) {
+    if (!pk) return;
+    for (int i = 0; pk->u && i < pk->nchunk * 16; i++) lis_gemm_apack_free(&pk->u[i]);
+    free(pk->u);
+    memset(pk, 0, sizeof *pk);
+}
+
+/* ---------------------------------------------------------------- geometry */
+
+typedef struct {
+    int Ho, Wo, th, tw;  /* output size, tiles down and across */
+    int64_t T;           /* tiles */
+    int tb, nblock;      /* tiles per block, blocks */
+    int split;           /* 1: a task is (block, chunk); 0: a block with all chunks (one input transform) */
+    size_t off_m, off_rows, per_thread;
+} wino_geom;
+
+static void geom_init(wino_geom *g, const lis_wino_packed *pk, int N, int H, int W, int pad_h, int pad_w) {
+    memset(g, 0, sizeof *g);
+    g->Ho = H + 2 * pad_h - 2;
+    g->Wo = W + 2 * pad_w - 2;
+    g->th = (g->Ho + 1) / 2;
+    g->tw = (g->Wo + 1) / 2;
+    g->T = (int64_t)g->th * g->tw;
+    /* blocks of up to TB_MAX tiles (a multiple of the micro-kernel's 16 columns), smaller
+     * when that leaves the threads without enough tasks */
+    const int64_t want = 4 * (int64_t)lis_threads_count();
+    int tb = TB_MAX;
+    while (tb > TB_MIN && ((g->T + tb - 1) / tb) * N < want) tb -= 16;
+    if (g->T < tb) tb = (int)((g->T + 15) / 16 * 16);
+    g->tb = tb;
+    g->nblock = (int)((g->T + tb - 1) / tb);
+    /* splitting the channels repeats the input transform per chunk: only when the blocks
+     * alone leave threads idle (few tiles: small maps at batch 1) */
+    g->split = pk->nchunk > 1 && (int64_t)g->nblock * N < want;
+    const size_t v = align64(sizeof(float) * 16 * (size_t)pk->C * tb);
+    const size_t m = align64(sizeof(float) * 16 * (size_t)pk->chunk_rows * tb);
+    g->off_m = v;
+    g->off_rows = v + m;
+    g->per_thread = v + m + align64(sizeof(float *) * (size_t)pk->C);
+}
+
+size_t lis_wino_workspace_size(const lis_wino_packed *pk, int N, int H, int W, int pad_h, int pad_w) {
+    wino_geom g;
+    geom_init(&g, pk, N, H, W, pad_h, pad_w);
+    return g.per_thread * (size_t)lis_threads_count() + 64;
+}
+
+/* ---------------------------------------------------------------- the tasks */
+
+typedef struct {
+    const lis_wino_packed *pk;
+    const lis_wino_io *io;
+    const wino_geom *g;
+    char *ws;
+} wino_job;
+
+/* V[xi][c][t] = (B^T d B)[xi] of tile t0 + t, channel c; d read with zero padding */
+static void input_transform(const wino_job *j, const float *x, int64_t t0, int nt, float *V) {
+    const lis_wino_io *io = j->io;
+    const int C = j->pk->C, tb = j->g->tb, H = io->H, W = io->W;
+    const size_t xs = (size_t)C * tb; /* stride between positions xi */
+    for (int c = 0; c < C; c++) {
+        const float *xc = x + (size_t)c * H * W;
+        float *vc = V + (size_t)c * tb;
+        for (int t = 0; t < nt; t++) {
+            const int64_t tile = t0 + t;
+            const int y0 = (int)(tile / j->g->tw) * 2 - io->pad_h, x0 = (int)(tile % j->g->tw) * 2 - io->pad_w;
+            float d[4][4];
+            if (y0 >= 0 && x0 >= 0 && y0 + 4 <= H && x0 + 4 <= W) {
+                for (int r = 0; r < 4; r++)
+                    for (int s = 0; s < 4; s++) d[r][s] = xc[(size_t)(y0 + r) * W + x0 + s];
+            } else {
+                for (int r = 0; r < 4; r++)
+                    for (int s = 0; s < 4; s++) {
+                        const int yy = y0 + r, xx = x0 + s;
+                        d[r][s] = yy >= 0 && yy < H && xx >= 0 && xx < W ? xc[(size_t)yy * W + xx] : 0.0f;
+                    }
+            }
+            float e[4][4]; /* B^T d: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3 */
+            for (int s = 0; s < 4; s++) {
+                e[0][s] = d[0][s] - d[2][s];
+                e[1][s] = d[1][s] + d[2][s];
+                e[2][s] = d[2][s] - d[1][s];
+                e[3][s] = d[1][s] - d[3][s];
+            }
+            for (int r = 0; r < 4; r++) { /* (B^T d) B: the same on the columns */
+                float *v = vc + t + (size_t)(4 * r) * xs;
+                v[0] = e[r][0] - e[r][2];
+                v[xs] = e[r][1] + e[r][2];
+                v[2 * xs] = e[r][2] - e[r][1];
+                v[3 * xs] = e[r][1] - e[r][3];
+            }
+        }
+    }
+}
+
+static inline float act_of(float v, lis_act act, float slope) {
+    if (act == LIS_ACT_RELU) return v > 0.0f ? v : 0.0f;
+    if (act == LIS_ACT_LRELU) return v >= 0.0f ? v : v * slope;
+    return v;
+}
+
+/* Y = A^T m A, A^T = [1 1 1 0; 0 1 -1 -1], for rows k0.. of the chunk, then the epilogue */
+static void output_transform(const wino_job *j, int n, int64_t t0, int nt, int k0, int rows, const float *M) {
+    const lis_wino_io *io = j->io;
+    const wino_geom *g = j->g;
+    const int tb = g->tb;
+    const size_t ms = (size_t)rows * tb;
+    for (int m = 0; m < rows; m++) {
+        const int k = k0 + m;
+        const float b = io->bias ? io->bias[k] : 0.0f;
+        float *yk = io->y + n * io->ystride + (size_t)k * io->ldp;
+        const float *rk = io->res ? io->res + n * io->ystride + (size_t)k * io->ldp : NULL;
+        const float *mk = M + (size_t)m * tb;
+        for (int t = 0; t < nt; t++) {
+            float a[4][4];
+            for (int xi = 0; xi < 16; xi++) a[xi >> 2][xi & 3] = mk[t + xi * ms];
+            float s[2][4];
+            for (int q = 0; q < 4; q++) {
+                s[0][q] = a[0][q] + a[1][q] + a[2][q];
+                s[1][q] = a[1][q] - a[2][q] - a[3][q];
+            }
+            float o[2][2];
+            for (int r = 0; r < 2; r++) {
+                o[r][0] = s[r][0] + s[r][1] + s[r][2];
+                o[r][1] = s[r][1] - s[r][2] - s[r][3];
+            }
+            const int64_t tile = t0 + t;
+            const int oy = (int)(tile / g->tw) * 2, ox = (int)(tile % g->tw) * 2;
+            for (int r = 0; r < 2 && oy + r < g->Ho; r++)
+                for (int q = 0; q < 2 && ox + q < g->Wo; q++) {
+                    const size_t at = (size_t)(oy + r) * io->ldy + ox + q;
+                    float v = o[r][q] + b;
+                    if (rk) v += rk[at];
+                    yk[at] = act_of(v, io->act, io->slope);
+                }
+        }
+    }
+}
+
+/* the 16 GEMMs of chunk ci and the output transform, V already holding the block */
+static void chunk_gemms(const wino_job *j, int n, int64_t t0, int nt, int ci, const float *V, float *M, const float **rows) {
+    const lis_wino_packed *pk = j->pk;
+    const wino_geom *g = j->g;
+    const int k0 = ci * pk->chunk_rows, nr = pk->u[ci * 16].M;
+    for (int xi = 0; xi < 16; xi++) {
+        for (int c = 0; c < pk->C; c++) rows[c] = V + ((size_t)xi * pk->C + c) * g->tb;
+        /* nested inside lis_parallel_for: the GEMM runs on this thread only */
+        lis_gemm_packed(&pk->u[ci * 16 + xi], nt, rows, M + (size_t)xi * nr * g->tb, g->tb, 0);
+    }
+    output_transform(j, n, t0, nt, k0, nr, M);
+}
+
+static void wino_task(void *ctx, int64_t task, int tid) {
+    const wino_job *j = ctx;
+    const lis_wino_packed *pk = j->pk;
+    const wino_geom *g = j->g;
+    const int per = g->split ? pk->nchunk : 1; /* tasks per block */
+    const int blk = (int)(task / per % g->nblock), n = (int)(task / per / g->nblock);
+    const int64_t t0 = (int64_t)blk * g->tb;
+    const int nt = (int)(g->T - t0 < g->tb ? g->T - t0 : g->tb);
+    char *mine = j->ws + (size_t)tid * g->per_thread;
+    float *V = (float *)mine, *M = (float *)(mine + g->off_m);
+    const float **rows = (const float **)(mine + g->off_rows);
+    input_transform(j, j->io->x + n * j->io->xstride, t0, nt, V);
+    if (g->split) {
+        chunk_gemms(j, n, t0, nt, (int)(task % pk->nchunk), V, M, rows);
+        return;
+    }
+    for (int ci = 0; ci < pk->nchunk; ci++) chunk_gemms(j, n, t0, nt, ci, V, M, rows);
+}
+
+void lis_wino_conv(const lis_wino_packed *pk, const lis_wino_io *io, void *ws) {
+    wino_geom g;
+    geom_init(&g, pk, io->N, io->H, io->W, io->pad_h, io->pad_w);
+    if (g.T <= 0 || io->N <= 0) return;
+    char *base = (char *)(((uintptr_t)ws + 63) & ~(uintptr_t)63);
+    wino_job j = {pk, io, &g, base};
+    lis_parallel_for((int64_t)io->N * g.nblock * (g.split ? pk->nchunk : 1), wino_task, &j);
+}
+
+lis_status lis_wino_conv2d_cpu(const lis_conv2d_params *p, const float *x, const float *w, const float *bias,
+                               const float *res, float *y) {
+    LIS_TRY(lis_conv2d_check(p));
+    if (!lis_wino_applies(p)) return lis_err_set("winograd: needs a 3x3 stride-1 undilated convolution");
+    lis_wino_packed pk;
+    LIS_TRY(lis_wino_pack(&pk, p->K, p->C, w));
+    void *ws = lis_alloc_aligned(lis_wino_workspace_size(&pk, p->N, p->H, p->W, p->pad_h, p->pad_w),
+                                 "winograd workspace");
+    if (!ws) { lis_wino_packed_free(&pk); return LIS_ERR; }
+    const int Ho = p->H + 2 * p->pad_h - 2, Wo = p->W + 2 * p->pad_w - 2;
+    lis_wino_io io = {p->N, p->H, p->W, p->pad_h, p->pad_w, x, (int64_t)p->C * p->H * p->W, y,
+                      (int64_t)p->K * Ho * Wo, Wo, (int64_t)Ho * Wo, bias, res, p->act, p->slope};
+    lis_wino_conv(&pk, &io, ws);
+    free(ws);
+    lis_wino_packed_free(&pk);
+    return LIS_OK;
+}

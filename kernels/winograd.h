@@ -1,0 +1,74 @@
+/* winograd.h — 3x3, stride-1 convolution on the CPU by Winograd's minimal filtering
+ * F(2x2, 3x3) (Lavin & Gray, 2016): 16 multiplies per 2x2 output tile and input channel
+ * instead of 36, so the GEMM work of a 3x3 layer drops by 2.25x.
+ *
+ *   U = G g G^T     (weights, 4x4 per (k, c); once, at load time)
+ *   V = B^T d B     (4x4 input patch d of each 2x2 output tile, per channel)
+ *   M_xi = U_xi V_xi  for the 16 positions xi of the 4x4 tile: 16 GEMMs [K x C] x [C x tiles]
+ *   Y = A^T M A     (the 2x2 outputs of each tile), then bias, residual, activation
+ *
+ * The GEMMs run on kernels/gemm.h's packed micro-kernel; the transforms are exact in
+ * exact arithmetic and add a few float32 roundings (the tests bound the difference to the
+ * direct convolution at 1e-5 relative, well inside the networks' tolerances).
+ *
+ * Used where it applies (lis_wino_applies: 3x3, stride 1, dilation 1, any padding) by the
+ * classifier's convolutions (nets/resnet.c) and the generator's modulated convolutions
+ * (kernels/modconv.c); kernels/conv2d.h's direct path is the reference for both.
+ */
+#ifndef LIS_WINOGRAD_H
+#define LIS_WINOGRAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/conv2d.h"
+#include "kernels/gemm.h"
+#include "runtime/status.h"
+
+typedef struct {
+    int K, C;
+    int chunk_rows, nchunk;   /* output channels per pack (the last chunk may hold fewer) */
+    lis_gemm_apack *u;        /* [nchunk * 16]: chunk ci, position xi -> u[ci * 16 + xi] (owned) */
+} lis_wino_packed;
+
+/* Whether Winograd F(2x2, 3x3) computes this convolution. */
+int lis_wino_applies(const lis_conv2d_params *p);
+
+/* Whether a 3x3 stride-1 layer with C input channels should use it: the transforms cost
+ * ~1/C of the GEMM work saved, and pay from C = 256 on (measured, 2-core Zen 3: ResNet-50's
+ * 256- and 512-channel 3x3 layers 1.3-1.5x faster, its 64- and 128-channel ones slower;
+ * the generator 1.4x faster in all). LIS_WINOGRAD=0 in the environment turns it off. */
+#define LIS_WINO_MIN_C 256
+int lis_wino_wanted(int C);
+
+/* w: [K, C, 3, 3] (PyTorch's layout). */
+lis_status lis_wino_pack(lis_wino_packed *pk, int K, int C, const float *w);
+void lis_wino_packed_free(lis_wino_packed *pk);
+
+/* N images: x [N][C, H, W] (images xstride floats apart) zero-padded by (pad_h, pad_w) ->
+ * y [N][K, Ho, Wo] (images ystride floats apart) with Ho = H + 2 pad_h - 2,
+ * Wo = W + 2 pad_w - 2, rows ldy floats apart and planes ldp floats apart (ldy >= Wo,
+ * ldp >= Ho * ldy: the generator writes into rows of its padded width). bias [K] and res
+ * (y's layout) may be NULL; act as conv2d.h. */
+typedef struct {
+    int N, H, W, pad_h, pad_w;
+    const float *x;
+    int64_t xstride;
+    float *y;
+    int64_t ystride, ldy, ldp;
+    const float *bias, *res;
+    lis_act act;
+    float slope;
+} lis_wino_io;
+
+/* Workspace (bytes) of lis_wino_conv for this geometry, all threads. */
+size_t lis_wino_workspace_size(const lis_wino_packed *pk, int N, int H, int W, int pad_h, int pad_w);
+/* Runs on the thread pool (or on the calling thread when called from a pool task). */
+void lis_wino_conv(const lis_wino_packed *pk, const lis_wino_io *io, void *ws);
+
+/* Convenience: a whole lis_conv2d_params batch (N images, stride 1, 3x3), packing the
+ * weights and allocating the workspace for this call. */
+lis_status lis_wino_conv2d_cpu(const lis_conv2d_params *p, const float *x, const float *w, const float *bias,
+                               const float *res, float *y);
+
+#endif
