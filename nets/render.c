@@ -54,6 +54,11 @@ lis_status lis_render_init_on(lis_render *r, lis_sgxl *g, lis_resnet *cls, const
     LIS_TRY(init_host(r, g, cls, batch, 0));
     lis_status s = lis_render_cuda_init(r, cls_path, &dev, prec);
     if (s != LIS_OK) lis_render_free(r);
+    if (s != LIS_OK && (!device || !*device || !strcmp(device, "auto")) && prec == LIS_PREC_FP32) {
+        /* auto: a GPU that cannot take the networks (memory, driver) leaves the CPU */
+        fprintf(stderr, "lis-run: warning: the GPU could not be used (%s); rendering on the CPU\n", lis_err_msg());
+        return lis_render_init(r, g, cls, batch);
+    }
     return s;
 }
 

@@ -32,7 +32,9 @@ typedef struct {
 /* On the CPU. */
 lis_status lis_render_init(lis_render *r, lis_sgxl *g, lis_resnet *cls, int batch);
 /* device: "cpu", "cuda", "cuda:N" or "auto"; precision: NULL or fp32/tf32/bf16/fp16 (GPU
- * only). The GPU classifier folds its BatchNorm from the weight file, cls_path (when cls). */
+ * only). The GPU classifier folds its BatchNorm from the weight file, cls_path (when cls).
+ * With "auto" (and fp32), a GPU that is present but cannot take the networks (out of
+ * memory, driver error) falls back to the CPU with a warning on stderr. */
 lis_status lis_render_init_on(lis_render *r, lis_sgxl *g, lis_resnet *cls, const char *cls_path, int batch,
                               const char *device, const char *precision);
 /* "cpu (fp32)" or "cuda:0 <GPU name>, <precision>" */
