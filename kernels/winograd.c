@@ -11,6 +11,7 @@
  */
 #include "kernels/winograd.h"
 
+#include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +139,37 @@ typedef struct {
     char *ws;
 } wino_job;
 
+/* 8 tiles side by side in one tile row, all inside the image: their 4x4 patches start
+ * 2 columns apart, so a row of the 8 patches is two unaligned 16-float loads (at x0 and
+ * x0 + 2) split into even and odd lanes: s = 0, 1 from the first, s = 2, 3 from the second. */
+static inline void deinterleave(const float *p, __m256 *even, __m256 *odd) {
+    const __m256 lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 8);
+    *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88)), 0xD8));
+    *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xDD)), 0xD8));
+}
+
+static void input_transform8(const float *xrow, int W, float *v, size_t xs) {
+    __m256 d[4][4];
+    for (int r = 0; r < 4; r++) {
+        deinterleave(xrow + (size_t)r * W, &d[r][0], &d[r][1]);
+        deinterleave(xrow + (size_t)r * W + 2, &d[r][2], &d[r][3]);
+    }
+    __m256 e[4][4];
+    for (int q = 0; q < 4; q++) {
+        e[0][q] = _mm256_sub_ps(d[0][q], d[2][q]);
+        e[1][q] = _mm256_add_ps(d[1][q], d[2][q]);
+        e[2][q] = _mm256_sub_ps(d[2][q], d[1][q]);
+        e[3][q] = _mm256_sub_ps(d[1][q], d[3][q]);
+    }
+    for (int r = 0; r < 4; r++) {
+        float *o = v + (size_t)(4 * r) * xs;
+        _mm256_storeu_ps(o, _mm256_sub_ps(e[r][0], e[r][2]));
+        _mm256_storeu_ps(o + xs, _mm256_add_ps(e[r][1], e[r][2]));
+        _mm256_storeu_ps(o + 2 * xs, _mm256_sub_ps(e[r][2], e[r][1]));
+        _mm256_storeu_ps(o + 3 * xs, _mm256_sub_ps(e[r][1], e[r][3]));
+    }
+}
+
 /* V[xi][c][t] = (B^T d B)[xi] of tile t0 + t, channel c; d read with zero padding */
 static void input_transform(const wino_job *j, const float *x, int64_t t0, int nt, float *V) {
     const lis_wino_io *io = j->io;
@@ -148,7 +180,13 @@ static void input_transform(const wino_job *j, const float *x, int64_t t0, int n
         float *vc = V + (size_t)c * tb;
         for (int t = 0; t < nt; t++) {
             const int64_t tile = t0 + t;
-            const int y0 = (int)(tile / j->g->tw) * 2 - io->pad_h, x0 = (int)(tile % j->g->tw) * 2 - io->pad_w;
+            const int ty = (int)(tile / j->g->tw), tx = (int)(tile % j->g->tw);
+            const int y0 = ty * 2 - io->pad_h, x0 = tx * 2 - io->pad_w;
+            if (t + 8 <= nt && tx + 8 <= j->g->tw && y0 >= 0 && y0 + 4 <= H && x0 >= 0 && x0 + 18 <= W) {
+                input_transform8(xc + (size_t)y0 * W + x0, W, vc + t, xs);
+                t += 7;
+                continue;
+            }
             float d[4][4];
             if (y0 >= 0 && x0 >= 0 && y0 + 4 <= H && x0 + 4 <= W) {
                 for (int r = 0; r < 4; r++)
@@ -184,6 +222,43 @@ static inline float act_of(float v, lis_act act, float slope) {
     return v;
 }
 
+static inline __m256 act8(__m256 v, lis_act act, float slope) {
+    if (act == LIS_ACT_RELU) return _mm256_max_ps(v, _mm256_setzero_ps());
+    if (act == LIS_ACT_LRELU) {
+        const __m256 neg = _mm256_mul_ps(v, _mm256_set1_ps(slope));
+        return _mm256_blendv_ps(neg, v, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GE_OQ));
+    }
+    return v;
+}
+
+/* 8 tiles side by side, all inside the output: their 2x2 results are 16 consecutive
+ * floats of two output rows (even lanes from column 0 of the tiles, odd from column 1). */
+static void output_transform8(const float *m, size_t ms, float b, float *y, const float *res, int64_t ldy, lis_act act,
+                              float slope) {
+    __m256 a[4][4];
+    for (int xi = 0; xi < 16; xi++) a[xi >> 2][xi & 3] = _mm256_loadu_ps(m + xi * ms);
+    __m256 sr[2][4];
+    for (int q = 0; q < 4; q++) {
+        sr[0][q] = _mm256_add_ps(_mm256_add_ps(a[0][q], a[1][q]), a[2][q]);
+        sr[1][q] = _mm256_sub_ps(_mm256_sub_ps(a[1][q], a[2][q]), a[3][q]);
+    }
+    const __m256 bv = _mm256_set1_ps(b);
+    for (int r = 0; r < 2; r++) {
+        const __m256 c0 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(sr[r][0], sr[r][1]), sr[r][2]), bv);
+        const __m256 c1 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(sr[r][1], sr[r][2]), sr[r][3]), bv);
+        /* interleave: tiles 0-3 then 4-7, each as (c0, c1) pairs */
+        const __m256 lo = _mm256_unpacklo_ps(c0, c1), hi = _mm256_unpackhi_ps(c0, c1);
+        __m256 v0 = _mm256_permute2f128_ps(lo, hi, 0x20), v1 = _mm256_permute2f128_ps(lo, hi, 0x31);
+        float *yr = y + r * ldy;
+        if (res) {
+            v0 = _mm256_add_ps(v0, _mm256_loadu_ps(res + r * ldy));
+            v1 = _mm256_add_ps(v1, _mm256_loadu_ps(res + r * ldy + 8));
+        }
+        _mm256_storeu_ps(yr, act8(v0, act, slope));
+        _mm256_storeu_ps(yr + 8, act8(v1, act, slope));
+    }
+}
+
 /* Y = A^T m A, A^T = [1 1 1 0; 0 1 -1 -1], for rows k0.. of the chunk, then the epilogue */
 static void output_transform(const wino_job *j, int n, int64_t t0, int nt, int k0, int rows, const float *M) {
     const lis_wino_io *io = j->io;
@@ -197,6 +272,16 @@ static void output_transform(const wino_job *j, int n, int64_t t0, int nt, int k
         const float *rk = io->res ? io->res + n * io->ystride + (size_t)k * io->ldp : NULL;
         const float *mk = M + (size_t)m * tb;
         for (int t = 0; t < nt; t++) {
+            {
+                const int64_t tile = t0 + t;
+                const int tx = (int)(tile % g->tw), oy = (int)(tile / g->tw) * 2, ox = tx * 2;
+                if (t + 8 <= nt && tx + 8 <= g->tw && ox + 16 <= g->Wo && oy + 2 <= g->Ho) {
+                    const size_t at = (size_t)oy * io->ldy + ox;
+                    output_transform8(mk + t, ms, b, yk + at, rk ? rk + at : NULL, io->ldy, io->act, io->slope);
+                    t += 7;
+                    continue;
+                }
+            }
             float a[4][4];
             for (int xi = 0; xi < 16; xi++) a[xi >> 2][xi & 3] = mk[t + xi * ms];
             float s[2][4];

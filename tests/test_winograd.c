@@ -103,6 +103,8 @@ int main(void) {
     one(1, 32, 7, 7, 300, 1, 1, 1, LIS_ACT_RELU);    /* K over one 256-row chunk, 7x7 (layer4) */
     one(3, 17, 31, 29, 33, 1, 0, 0, LIS_ACT_NONE);   /* several tile blocks */
     one(1, 300, 12, 12, 20, 0, 1, 0, LIS_ACT_NONE);  /* C over a GEMM depth block */
+    one(2, 6, 11, 75, 5, 2, 1, 1, LIS_ACT_LRELU);    /* wide rows: the 8-tile vector transforms and their edges */
+    one(1, 4, 18, 40, 3, 1, 1, 0, LIS_ACT_RELU);
     strided();
     modconv();
     lis_wino_packed bad;
