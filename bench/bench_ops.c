@@ -259,7 +259,9 @@ int lis_bench_ops(int argc, char **argv) {
         bench_flrelu(16, 150, 4, 24, 0, secs);  /* L25-like (up 4) */
     }
     if (WANT("conv3x3") || WANT("winograd")) {
+        bench_winograd(1, 64, 64, 56, 1, "ResNet-50 layer1", secs);
         bench_winograd(1, 128, 128, 28, 1, "ResNet-50 layer2", secs);
+        bench_winograd(8, 128, 128, 28, 1, "ResNet-50 layer2, batch 8", secs);
         bench_winograd(1, 256, 256, 14, 1, "ResNet-50 layer3", secs);
         bench_winograd(1, 512, 512, 7, 1, "ResNet-50 layer4", secs);
         bench_winograd(1, 1024, 1024, 36, 2, "generator L1", secs);

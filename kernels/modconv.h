@@ -41,7 +41,7 @@ void lis_modconv_ref(const lis_modconv_params *p, const float *x, const float *w
 typedef struct {
     int O, I, k, demodulate;
     lis_gemm_apack A; /* normalised weights as [O, I*k*k], packed (direct convolution) */
-    lis_wino_packed wino; /* or Winograd F(2x2, 3x3)'s (lis_wino_wanted: k = 3, I >= 256) */
+    lis_wino_packed wino; /* or Winograd F(2x2, 3x3)'s (lis_wino_wanted: k = 3, I >= 64) */
     int use_wino;
     float *w2;        /* [O, I]: sum over taps of the normalised weight squared (demodulate) */
 } lis_modconv_weights;

@@ -35,10 +35,10 @@ typedef struct {
 int lis_wino_applies(const lis_conv2d_params *p);
 
 /* Whether a 3x3 stride-1 layer with C input channels should use it: the transforms cost
- * ~1/C of the GEMM work saved, and pay from C = 256 on (measured, 2-core Zen 3: ResNet-50's
- * 256- and 512-channel 3x3 layers 1.3-1.5x faster, its 64- and 128-channel ones slower;
- * the generator 1.4x faster in all). LIS_WINOGRAD=0 in the environment turns it off. */
-#define LIS_WINO_MIN_C 256
+ * ~1/C of the GEMM work saved (measured with the AVX2 transforms, 2-core Zen 3, lis-bench ops
+ * --filter conv3x3: 64 channels at 56 px 1.2x, 128 at 28 px 1.2-1.5x, 256-1024 1.1-1.8x;
+ * below 64 untested, so left to the direct path). LIS_WINOGRAD=0 turns it off. */
+#define LIS_WINO_MIN_C 64
 int lis_wino_wanted(int C);
 
 /* w: [K, C, 3, 3] (PyTorch's layout). */

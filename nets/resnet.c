@@ -67,7 +67,8 @@ static lis_status load_conv_bn(wsrc *s, lis_resnet_conv *cv, const char *cname, 
         for (size_t i = 0; i < per; i++) wf[(size_t)o * per + i] = (float)((double)w[(size_t)o * per + i] * a);
         cv->b[o] = (float)((double)beta[o] - (double)mean[o] * a);
     }
-    /* wide 3x3 stride-1 convs (layer3/layer4 of ResNet-50): Winograd, 2.25x fewer multiplies */
+    /* 3x3 stride-1 convs (conv2 of every Bottleneck but the three strided ones): Winograd,
+     * 2.25x fewer multiplies */
     cv->use_wino = k == 3 && stride == 1 && lis_wino_wanted(cin);
     lis_status st = cv->use_wino ? lis_wino_pack(&cv->wino, cout, cin, wf) : lis_conv2d_pack(&cv->pk, cout, cin, k, k, wf);
     free(wf);
