@@ -30,7 +30,16 @@ def load(path):
                 rows.append(json.loads(line))
             except json.JSONDecodeError as e:
                 print(f"gpu_goals: {path}:{n}: not JSON ({e.msg}); line skipped", file=sys.stderr)
-    return [r for r in rows if r.get("ok") and r.get("time_ms", 0) > 0]
+    # rows that ran and were timed (lis-bench writes null for a number that is not finite)
+    def num(r, k):
+        v = r.get(k)
+        return v if isinstance(v, (int, float)) else 0.0
+    out = []
+    for r in rows:
+        if r.get("ok") and num(r, "time_ms") > 0:
+            r["time_ms"], r["throughput"] = num(r, "time_ms"), num(r, "throughput")
+            out.append(r)
+    return out
 
 
 def engine(r):
