@@ -1,11 +1,13 @@
 /* winograd.c — see winograd.h.
  *
- * Work split: the output tiles of an image are cut into blocks of TB tiles and the output
- * channels into chunks of CHUNK_ROWS; a task is one (block, chunk) pair. A task transforms
- * its block's input (all channels) into V [16][C][tb], runs the 16 GEMMs of its chunk into
- * M [16][rows][tb] and transforms M back into the output. With several chunks the input
- * transform is repeated per chunk: it costs ~1/rows of the GEMM, and splitting the channels
- * is what gives threads work when an image has few tiles (7x7 maps at batch 1).
+ * Work split: the output tiles of each image are cut into blocks of tb tiles (TB_MIN..TB_MAX,
+ * smaller when that gives the threads enough tasks) and the output channels into chunks of
+ * CHUNK_ROWS. A task transforms one block's input (all channels) into V [16][C][tb], then for
+ * each chunk runs the 16 GEMMs into M [16][rows][tb] and transforms M back into the output.
+ * Only when the blocks alone leave threads idle (few tiles: 7x7 maps at batch 1) is a task one
+ * (block, chunk) pair, repeating the input transform per chunk (~1/rows of the GEMM work).
+ * The transforms run 8 tiles at a time with AVX2 where the 8 patches lie inside the image,
+ * tile by tile at the borders.
  *
  * Per-thread workspace (64-byte aligned): V, M, and the 16 x C row pointers of the GEMMs.
  */
