@@ -262,6 +262,11 @@ SGXL=${SGXL_SRC:-.gpu_deps/sgxl}
 PY=$(command -v python3 2>/dev/null || echo "")
 export TORCH_EXTENSIONS_DIR=${TORCH_EXTENSIONS_DIR:-/tmp/lis_torch_extensions}
 PLUGIN_PID=""
+# PyTorch builds extensions with ninja: the pip package's binary, when it is not on PATH
+if [ -n "$PY" ] && ! command -v ninja >/dev/null 2>&1; then
+    NINJA_DIR=$("$PY" -c 'import ninja; print(ninja.BIN_DIR)' 2>/dev/null)
+    [ -n "$NINJA_DIR" ] && [ -x "$NINJA_DIR/ninja" ] && export PATH="$NINJA_DIR:$PATH"
+fi
 if [ $HAVE_GPU = 1 ] && [ -n "$PY" ] && [ -f "$SGXL/training/networks_stylegan3_resetting.py" ] &&
     "$PY" -c 'import torch' >/dev/null 2>&1; then
     (MAX_JOBS=4 timeout -k 5 300 "$PY" bench/sgxl_torch_baseline.py --sgxl-src "$SGXL" --build-plugins \
