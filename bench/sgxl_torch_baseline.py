@@ -44,6 +44,28 @@ import torch_rows  # noqa: E402
 OPS = ("bias_act", "upfirdn2d", "filtered_lrelu")
 
 
+def distutils_shim():
+    """The original's dnnlib/util.py imports distutils.util.strtobool, which Python 3.12
+    removed (setuptools usually shims it back); without either, stand in for that one
+    function so the unmodified original imports."""
+    try:
+        import distutils.util  # noqa: F401
+    except ImportError:
+        import types
+        d, u = types.ModuleType("distutils"), types.ModuleType("distutils.util")
+
+        def strtobool(v):
+            v = str(v).lower()
+            if v in ("y", "yes", "t", "true", "on", "1"):
+                return 1
+            if v in ("n", "no", "f", "false", "off", "0"):
+                return 0
+            raise ValueError(f"invalid truth value {v!r}")
+        u.strtobool = strtobool
+        d.util = u
+        sys.modules["distutils"], sys.modules["distutils.util"] = d, u
+
+
 def load_ops(build_only):
     """Compiles/loads NVIDIA's custom ops; returns (all_ok, messages). Without them the
     original raises on CUDA tensors, so a failed op is switched to its reference path."""
@@ -200,6 +222,7 @@ def main():
     if bad:
         ap.error(f"unknown mode {bad[0]!r} (fp32, tf32, mixed)")
     sys.path.insert(0, os.path.abspath(args.sgxl_src))
+    distutils_shim()
     gpu = args.device.startswith("cuda")
     if (gpu or args.build_plugins) and not torch.cuda.is_available():
         print("sgxl_torch_baseline: torch has no CUDA device here: nothing to run")
