@@ -55,6 +55,7 @@
 #include "kernels/synth_input_cuda.h"
 #include "kernels/to_u8.h"
 #include "kernels/to_u8_cuda.h"
+#include "kernels/winograd_cuda.h"
 #include "nets/resnet.h"
 #include "nets/resnet_cuda.h"
 #include "nets/stylegan_xl.h"
@@ -939,6 +940,9 @@ static float *bundle_image(const float *ws0, size_t wsz, size_t isz) {
     return img;
 }
 
+/* the generator's row label: the experimental float32 Winograd when LIS_WINOGRAD_CUDA=1 */
+static const char *gen_variant(void) { return lis_wino_cuda_enabled() ? "lis (cuda, winograd fp32)" : "lis (cuda)"; }
+
 static void suite_generator(const char *wpath, const char *batches) {
     printf("\n## generator (synthesis, %s)\n", wpath ? wpath : "full-size ImageNet-256, synth-init weights");
     if (over_budget()) { skipped("generator", "synthesis", "-", "time budget"); return; }
@@ -961,25 +965,25 @@ static void suite_generator(const char *wpath, const char *batches) {
     for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
         if (!g_prec_on[prec]) continue;
         const char *pn = lis_precision_name((lis_precision)prec);
-        if (over_budget()) { skipped_variant("generator", "synthesis", "-", "lis (cuda)", pn, "time budget"); continue; }
+        if (over_budget()) { skipped_variant("generator", "synthesis", "-", gen_variant(), pn, "time budget"); continue; }
         lis_sgxl_cuda gc;
         if (lis_sgxl_cuda_init(&gc, &g, (lis_precision)prec, 0) != LIS_OK) {
-            skipped_variant("generator", "synthesis", "-", "lis (cuda)", pn, lis_err_msg());
+            skipped_variant("generator", "synthesis", "-", gen_variant(), pn, lis_err_msg());
             continue;
         }
         for (int i = 0; i < nb; i++) {
             const int B = bl[i];
             char pr[64];
             snprintf(pr, sizeof pr, "batch %d", B);
-            if (over_budget()) { skipped_variant("generator", "synthesis", pr, "lis (cuda)", pn, "time budget"); continue; }
+            if (over_budget()) { skipped_variant("generator", "synthesis", pr, gen_variant(), pn, "time budget"); continue; }
             if (lis_sgxl_cuda_plan(&gc, B) != LIS_OK || lis_dev_h2d(gc.ws, ws, sizeof(float) * wsz * B, gc.stream) != LIS_OK) {
-                skipped_variant("generator", "synthesis", pr, "lis (cuda)", pn, lis_err_msg());
+                skipped_variant("generator", "synthesis", pr, gen_variant(), pn, lis_err_msg());
                 continue;
             }
             gen_ctx c = {&gc, gc.ws, B};
             S = gc.stream; /* validate and time on the net's stream */
             if (run_gen(&c) != LIS_OK || lis_stream_sync(gc.stream) != LIS_OK) {
-                row("generator", "synthesis", pr, "lis (cuda)", (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+                row("generator", "synthesis", pr, gen_variant(), (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
                 continue;
             }
             /* deviation of image 0 from float32 (the fp32 run keeps it as the reference) */
@@ -994,14 +998,14 @@ static void suite_generator(const char *wpath, const char *batches) {
             }
             if (ref) dev = rel_dev(img, ref, isz);
             if (!(vdev <= bound)) {
-                failed_check("generator", "synthesis", pr, "lis (cuda)", (lis_precision)prec, vdev, bound);
+                failed_check("generator", "synthesis", pr, gen_variant(), (lis_precision)prec, vdev, bound);
                 free(img);
                 continue;
             }
             if (prec == LIS_PREC_FP32 && !ref) ref = img;
             else free(img);
             gres r = gtime(run_gen, &c, 0, 0, g_net_reps);
-            row("generator", "synthesis", pr, "lis (cuda)", (lis_precision)prec, r, fl * B, 0, 0, NULL, 0, dev);
+            row("generator", "synthesis", pr, gen_variant(), (lis_precision)prec, r, fl * B, 0, 0, NULL, 0, dev);
             if (r.ok) printf("|   |   | %s | images/s | %s | %.2f | | | |\n", pr, pn, B / r.mean);
         }
         S = NULL;

@@ -3,8 +3,9 @@
 rows and the PyTorch baselines' rows, measured in the same run on the same GPU):
 
   1. generator, batch 32, float32: lis images/s >= 1.5x the original StyleGAN-XL code's
-     (goal 2x); also shown against the original in TF32 (PyTorch's default for cuDNN
-     convolutions) and in its own mixed precision;
+     (goal 2x), with lis's fastest validated float32 row (its variant is named: the
+     experimental Winograd counts only when it passed); also shown against the original in
+     TF32 (PyTorch's default for cuDNN convolutions) and in its own mixed precision;
   2. BF16: the modulated convolutions reach >= half the GPU's measured matrix rate (the
      fastest cuBLAS BF16 GEMM row of the same run);
   3. ResNet-50, batch 64: lis >= torchvision + cuDNN in the same precision.
@@ -89,7 +90,8 @@ def main():
         # the target is fp32 against fp32; the other two rows are context
         v = verdict(ratio, 1.5, 2.0) if prec == "fp32" or ratio is None else "context"
         print(f"| generator b32 fp32 vs {label} | "
-              f"{32e3 / lis['time_ms']:.2f} img/s | " if lis else f"| generator b32 fp32 vs {label} | - | ", end="")
+              f"{32e3 / lis['time_ms']:.2f} img/s ({lis['variant']}) | " if lis else f"| generator b32 fp32 vs {label} | - | ",
+              end="")
         print(f"{32e3 / ref['time_ms']:.2f} img/s | " if ref else "- | ", end="")
         need = "1.5x (goal 2x)" if prec == "fp32" else "-"
         print(f"{ratio:.2f}x | {need} | {v} |" if ratio else f"- | {need} | not measured |")

@@ -19,6 +19,7 @@
 #include "kernels/preprocess_cuda.h"
 #include "kernels/synth_input_cuda.h"
 #include "kernels/to_u8_cuda.h"
+#include "kernels/winograd_cuda.h"
 
 #define NO_CUDA return lis_err_set("%s: this build has no CUDA backend", __func__)
 
@@ -139,6 +140,12 @@ lis_status lis_preprocess_cuda(const lis_preprocess_dev *d, int n, const uint8_t
 
 /* to_u8 */
 lis_status lis_to_u8_cuda(const float *img, int N, int C, int H, int W, uint8_t *u8, lis_stream s) { NO_CUDA; }
+
+/* winograd (experimental) */
+lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,
+                                 int B, int H, int W, int pad, float *y, lis_stream s) { NO_CUDA; }
+int lis_wino_cuda_enabled(void) { return 0; }
+void lis_wino_cuda_release(void) {}
 
 #else
 typedef int lis_cuda_stubs_unused; /* ISO C: a translation unit must not be empty */

@@ -4,6 +4,7 @@
 //   v1    straight port of lis_modconv_ref: per-sample weights materialised, naive conv
 //   v2    styles folded into the gather, demodulation into the epilogue, igemm v2 (FP32)
 //   tf32 / bf16 / fp16: the same folding on the tensor-core igemm kernels
+//   wino  EXPERIMENTAL (LIS_WINOGRAD_CUDA=1 only): Winograd F(2x2, 3x3), kernels/winograd.cu
 //
 // Kernels: normalize (prepare: one block per output channel), style_norm (one block per
 // sample, or one for the batch-wide rms), demod (one warp per (sample, output channel)),
@@ -14,6 +15,7 @@
 extern "C" {
 #include "kernels/gemm_cuda.h"
 #include "kernels/modconv_cuda.h"
+#include "kernels/winograd_cuda.h"
 }
 
 namespace {
@@ -119,12 +121,23 @@ lis_status vfp16(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p
     return folded(mw, p, x, s, g, B, H, W, y, ws, LIS_PREC_FP16, st);
 }
 
+// float32 Winograd: the same styles, the modulation applied in the input transform and the
+// demodulation in the output transform (3x3 only; other kernels take the folded igemm)
+lis_status vwino(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
+                 float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
+    if (mw->k != 3) return folded(mw, p, x, s, g, B, H, W, y, ws, LIS_PREC_FP32, st);
+    float *sm = ws, *dsc = ws + (size_t)B * mw->I;
+    LIS_TRY(lis_modconv_cuda_styles(mw, p, s, g, B, sm, dsc, st));
+    return lis_wino_modconv_cuda(mw->w, mw->O, mw->I, x, sm, dsc, B, H, W, p->padding, y, st);
+}
+
 const lis_modconv_cuda_variant g_variants[] = {
     {"v1", lis_modconv_cuda_v1, LIS_PREC_FP32, 1, "per-sample weights materialised, naive conv (straight port)"},
     {"v2", v2, LIS_PREC_FP32, 0, "styles folded into the gather, demodulation into the epilogue, igemm v2"},
     {"tf32", vtf32, LIS_PREC_TF32, 0, "folded, igemm tf32 tensor cores"},
     {"bf16", vbf16, LIS_PREC_BF16, 0, "folded, igemm bf16 tensor cores"},
     {"fp16", vfp16, LIS_PREC_FP16, 0, "folded, igemm fp16 tensor cores"},
+    {"wino", vwino, LIS_PREC_FP32, 0, "Winograd F(2x2,3x3), float32 (LIS_WINOGRAD_CUDA=1 only)"}, // keep last
 };
 
 } // namespace
@@ -195,12 +208,15 @@ lis_status lis_modconv_cuda_v1(const lis_modconv_cuda_weights *mw, const lis_mod
 lis_status lis_modconv_cuda(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x,
                             const float *s, float input_gain, int B, int H, int W, float *y, float *ws,
                             lis_precision prec, lis_stream st) {
+    if (prec == LIS_PREC_FP32 && mw->k == 3 && lis_wino_cuda_enabled())
+        return vwino(mw, p, x, s, input_gain, B, H, W, y, ws, st);
     return folded(mw, p, x, s, input_gain, B, H, W, y, ws, prec, st);
 }
 
 int lis_modconv_cuda_variants(const lis_modconv_cuda_variant **out) {
     *out = g_variants;
-    return (int)(sizeof g_variants / sizeof g_variants[0]);
+    const int n = (int)(sizeof g_variants / sizeof g_variants[0]);
+    return lis_wino_cuda_enabled() ? n : n - 1; // the experimental "wino" only when asked for
 }
 
 } // extern "C"

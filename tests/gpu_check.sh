@@ -34,6 +34,8 @@
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
 #             $SGXL_SRC or .gpu_deps/sgxl, its plugins compiled in the background during
 #             the build), rows in the same bench.jsonl
+#   wino-ops, wino-bench  the experimental float32 Winograd (kernels/winograd.cu, opt-in with
+#             LIS_WINOGRAD_CUDA=1): its modconv checks and its kernel/generator rows, last
 #   goals     bench/gpu_goals.py: the issue's targets (generator b32 fp32 vs the original,
 #             bf16 convolutions vs the measured matrix rate, ResNet-50 b64 vs torchvision)
 #
@@ -470,7 +472,6 @@ else
     l=$((l - TORCH_RESERVE))
     bench_step bench-net 150 generator,classifier,e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? l - 45 : 15)) --net-reps 1 \
         $([ $QUICK = 1 ] && echo "--gen-batch 1,8 --cls-batch 1,64")
-    rm -f /tmp/lis_gpu_check_full.safetensors
 fi
 
 # ---------------------------------------------------------------- PyTorch baselines
@@ -504,6 +505,30 @@ else
     detail "### PyTorch baselines (same run, same GPU)
 $(grep -hE '^(torch |plugin |\|)' "$LOGS/torch-resnet.log" "$LOGS/torch-sgxl.log" 2>/dev/null)"
 fi
+
+# ---------------------------------------------------------------- experimental: float32 Winograd
+
+# kernels/winograd.cu is opt-in (LIS_WINOGRAD_CUDA=1) until it has passed here: its checks and
+# its timings in a process of their own, after everything else, with what is left of the budget
+if [ $HAVE_GPU = 1 ] && have_bin $BUILD/tests/test_cuda_ops && [ "$(left)" -ge 45 ]; then
+    run_step wino-ops 40 "$LOGS/wino-ops.log" env LIS_WINOGRAD_CUDA=1 $BUILD/tests/test_cuda_ops --op modconv
+    st=$([ $STEP_RC -eq 0 ] && echo ok || echo "FAIL (rc $STEP_RC, experimental)")
+    record wino-ops "$st" "$STEP_SECS" "$(harness_summary "$LOGS/wino-ops.log"); $(grep -c '\[wino\]\|wino' "$LOGS/wino-ops.log") lines name the wino variant"
+    harness_details "wino-ops (LIS_WINOGRAD_CUDA=1)" "$LOGS/wino-ops.log"
+    if [ $STEP_RC -eq 0 ] && have_bin bench/lis-bench && [ "$(left)" -ge 40 ]; then
+        l=$(left)
+        run_step wino-bench 90 "$LOGS/wino-bench.log" env LIS_WINOGRAD_CUDA=1 ./bench/lis-bench cuda ops,generator \
+            --filter modconv --precisions fp32 --gen-batch 32,8 ${FULL:+--weights "$FULL"} --net-reps 1 \
+            --budget $((l > 60 ? l - 30 : 20)) --jsonl "$JSONL"
+        record wino-bench "$([ $STEP_RC -eq 0 ] && echo ok || echo "FAIL (rc $STEP_RC, experimental)")" "$STEP_SECS" \
+            "$(grep -E '^lis-bench cuda:' "$LOGS/wino-bench.log" | tail -1)"
+        detail "### wino-bench (LIS_WINOGRAD_CUDA=1)
+$(grep -E '^(\||## )' "$LOGS/wino-bench.log")"
+    fi
+elif [ $HAVE_GPU = 1 ]; then
+    record wino-ops "skipped" 0 "time budget or test binary"
+fi
+rm -f /tmp/lis_gpu_check_full.safetensors
 
 # ---------------------------------------------------------------- targets
 

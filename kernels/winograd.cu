@@ -1,0 +1,158 @@
+// winograd.cu — Winograd F(2x2, 3x3) on the GPU for the modulated convolution (see
+// kernels/winograd_cuda.h; the transforms are those of kernels/winograd.c).
+//
+// Kernels, one thread per output element of each transform:
+//   weights  U[xi][o][i]  = (G g G^T)[xi] of w[o][i]
+//   input    V[xi][c][t]  = sm[b, c] * (B^T d B)[xi], d the zero-padded 4x4 patch of tile t
+//            (tiles of the group's images, t fastest: coalesced stores)
+//   output   y[b][o][2x2 of tile t] = dsc[b, o] * (A^T M A), M[xi][o][t] from the GEMMs
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/cuda_common.cuh"
+
+extern "C" {
+#include "kernels/gemm_cuda.h"
+#include "kernels/winograd_cuda.h"
+}
+
+namespace {
+
+float *g_buf;       // cached scratch: U, then V and M of one group of images
+size_t g_buf_floats;
+
+__global__ void weights_kernel(const float *w, float *U, int64_t OI) {
+    const int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= OI) return;
+    const float *g = w + idx * 9;
+    float t[4][3];
+    for (int j = 0; j < 3; j++) {
+        const float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+        t[0][j] = g0;
+        t[1][j] = 0.5f * (g0 + g1 + g2);
+        t[2][j] = 0.5f * (g0 - g1 + g2);
+        t[3][j] = g2;
+    }
+    for (int i = 0; i < 4; i++) {
+        const float a0 = t[i][0], a1 = t[i][1], a2 = t[i][2];
+        U[(int64_t)(4 * i + 0) * OI + idx] = a0;
+        U[(int64_t)(4 * i + 1) * OI + idx] = 0.5f * (a0 + a1 + a2);
+        U[(int64_t)(4 * i + 2) * OI + idx] = 0.5f * (a0 - a1 + a2);
+        U[(int64_t)(4 * i + 3) * OI + idx] = a2;
+    }
+}
+
+__global__ void input_kernel(const float *x, const float *sm, float *V, int b0, int C, int H, int W, int pad, int th,
+                             int tw, int64_t T) {
+    const int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (int64_t)C * T) return;
+    const int c = (int)(idx / T);
+    const int64_t t = idx - (int64_t)c * T;
+    const int per = th * tw, bl = (int)(t / per), r = (int)(t - (int64_t)bl * per);
+    const int b = b0 + bl, y0 = (r / tw) * 2 - pad, x0 = (r % tw) * 2 - pad;
+    const float *xc = x + ((int64_t)b * C + c) * H * W;
+    const float sc = sm ? sm[(int64_t)b * C + c] : 1.0f;
+    float d[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            const int yy = y0 + i, xx = x0 + j;
+            d[i][j] = yy >= 0 && yy < H && xx >= 0 && xx < W ? xc[(int64_t)yy * W + xx] : 0.0f;
+        }
+    float e[4][4];
+    for (int j = 0; j < 4; j++) {
+        e[0][j] = d[0][j] - d[2][j];
+        e[1][j] = d[1][j] + d[2][j];
+        e[2][j] = d[2][j] - d[1][j];
+        e[3][j] = d[1][j] - d[3][j];
+    }
+    const int64_t xs = (int64_t)C * T; // between positions xi
+    float *v = V + (int64_t)c * T + t;
+    for (int i = 0; i < 4; i++) {
+        v[(4 * i + 0) * xs] = sc * (e[i][0] - e[i][2]);
+        v[(4 * i + 1) * xs] = sc * (e[i][1] + e[i][2]);
+        v[(4 * i + 2) * xs] = sc * (e[i][2] - e[i][1]);
+        v[(4 * i + 3) * xs] = sc * (e[i][1] - e[i][3]);
+    }
+}
+
+__global__ void output_kernel(const float *M, const float *dsc, float *y, int b0, int O, int Ho, int Wo, int th, int tw,
+                              int64_t T) {
+    const int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= (int64_t)O * T) return;
+    const int o = (int)(idx / T);
+    const int64_t t = idx - (int64_t)o * T;
+    const int per = th * tw, bl = (int)(t / per), r = (int)(t - (int64_t)bl * per);
+    const int b = b0 + bl, oy = (r / tw) * 2, ox = (r % tw) * 2;
+    const int64_t ms = (int64_t)O * T;
+    const float *m = M + (int64_t)o * T + t;
+    float a[4][4];
+    for (int xi = 0; xi < 16; xi++) a[xi >> 2][xi & 3] = m[xi * ms];
+    float s[2][4];
+    for (int q = 0; q < 4; q++) {
+        s[0][q] = a[0][q] + a[1][q] + a[2][q];
+        s[1][q] = a[1][q] - a[2][q] - a[3][q];
+    }
+    const float f = dsc ? dsc[(int64_t)b * O + o] : 1.0f;
+    float *yo = y + ((int64_t)b * O + o) * Ho * Wo;
+    for (int i = 0; i < 2 && oy + i < Ho; i++) {
+        const float v0 = s[i][0] + s[i][1] + s[i][2], v1 = s[i][1] - s[i][2] - s[i][3];
+        yo[(int64_t)(oy + i) * Wo + ox] = f * v0;
+        if (ox + 1 < Wo) yo[(int64_t)(oy + i) * Wo + ox + 1] = f * v1;
+    }
+}
+
+unsigned blocks_for(int64_t n) { return (unsigned)lis_ceil_div(n, 256); }
+
+} // namespace
+
+extern "C" {
+
+int lis_wino_cuda_enabled(void) {
+    const char *e = getenv("LIS_WINOGRAD_CUDA");
+    return e && !strcmp(e, "1");
+}
+
+void lis_wino_cuda_release(void) {
+    lis_dev_free(g_buf);
+    g_buf = NULL;
+    g_buf_floats = 0;
+}
+
+lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,
+                                 int B, int H, int W, int pad, float *y, lis_stream s) {
+    const int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
+    if (O < 1 || I < 1 || B < 1 || Ho < 1 || Wo < 1)
+        return lis_err_set("winograd (cuda): bad shape O %d I %d B %d, output %dx%d", O, I, B, Ho, Wo);
+    const int th = (Ho + 1) / 2, tw = (Wo + 1) / 2;
+    const int64_t per = (int64_t)th * tw, uf = 16 * (int64_t)O * I, per_img = 16 * (int64_t)(I + O) * per;
+    // a group of images whose V and M fit beside U in 2 GiB (one image at least)
+    const int64_t cap = (int64_t)1 << 29;
+    int64_t nb = cap > uf ? (cap - uf) / per_img : 1;
+    nb = nb < 1 ? 1 : nb > B ? B : nb;
+    const size_t need = (size_t)(uf + per_img * nb);
+    if (need > g_buf_floats) {
+        lis_wino_cuda_release();
+        g_buf = (float *)lis_dev_alloc(need * sizeof(float), "winograd scratch");
+        if (!g_buf) return LIS_ERR;
+        g_buf_floats = need;
+    }
+    float *U = g_buf, *V = U + uf;
+    weights_kernel<<<blocks_for((int64_t)O * I), 256, 0, LIS_STREAM(s)>>>(w, U, (int64_t)O * I);
+    LIS_TRY(lis_cuda_launched("winograd_weights", s));
+    for (int b0 = 0; b0 < B; b0 += (int)nb) {
+        const int n = B - b0 < nb ? B - b0 : (int)nb;
+        const int64_t T = per * n;
+        float *M = V + 16 * (int64_t)I * T;
+        if (T > 0x7fffffff) return lis_err_set("winograd (cuda): %lld tiles in one group", (long long)T);
+        input_kernel<<<blocks_for((int64_t)I * T), 256, 0, LIS_STREAM(s)>>>(x, sm, V, b0, I, H, W, pad, th, tw, T);
+        LIS_TRY(lis_cuda_launched("winograd_input", s));
+        for (int xi = 0; xi < 16; xi++)
+            LIS_TRY(lis_gemm_cuda(O, (int)T, I, U + (int64_t)xi * O * I, V + (int64_t)xi * I * T,
+                                  M + (int64_t)xi * O * T, LIS_PREC_FP32, s));
+        output_kernel<<<blocks_for((int64_t)O * T), 256, 0, LIS_STREAM(s)>>>(M, dsc, y, b0, O, Ho, Wo, th, tw, T);
+        LIS_TRY(lis_cuda_launched("winograd_output", s));
+    }
+    return LIS_OK;
+}
+
+} // extern "C"
