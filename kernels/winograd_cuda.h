@@ -9,7 +9,9 @@
  * modulated input (16 x I x tiles), 16 float32 GEMMs on the igemm kernels
  * (lis_gemm_cuda), the output transform with the demodulation scale. Images are processed
  * in groups whose transformed tiles fit a scratch buffer of at most 2 GiB (cached between
- * calls, grown on demand; lis_wino_cuda_release frees it).
+ * calls, grown on demand; lis_wino_cuda_release frees it). That buffer is shared by every
+ * call of the process: calls on different streams must not overlap (lis runs one network
+ * at a time and synchronises between them).
  */
 #ifndef LIS_WINOGRAD_CUDA_H
 #define LIS_WINOGRAD_CUDA_H
