@@ -62,16 +62,24 @@ typedef struct {
 /* The GPU generator of this stage ([run] device), made on first use; *out NULL on the CPU. */
 static lis_status seg_gpu(lis_pipe *p, seg_opts *o, lis_sgxl_runner **out) {
     *out = NULL;
-    if (!o->gpu_ready) {
+    if (!o->gpu_ready) { /* gpu_ready with gpu.gc NULL: decided for the CPU */
         lis_device dev;
         LIS_TRY(lis_device_parse(p->c.device, &dev));
         if (dev.kind == LIS_DEVICE_CPU) return LIS_OK;
-        LIS_TRY(lis_sgxl_runner_init(&o->gpu, &p->g, p->c.device, p->c.precision, p->c.batch));
+        lis_status s = lis_sgxl_runner_init(&o->gpu, &p->g, p->c.device, p->c.precision, p->c.batch);
+        if (s != LIS_OK && !strcmp(p->c.device, "auto") && !strcmp(p->c.precision, "fp32")) {
+            /* as the renders: auto leaves a GPU that cannot take the generator for the CPU */
+            lis_pipe_log(p, "segment: warning: the GPU could not be used (%s); the taps come from the CPU", lis_err_msg());
+            lis_sgxl_runner_free(&o->gpu);
+            o->gpu_ready = 1;
+            return LIS_OK;
+        }
+        if (s != LIS_OK) return s;
         o->gpu_ready = 1;
         char desc[320];
         lis_pipe_log(p, "segment: the generator's taps come from %s", lis_sgxl_runner_describe(&o->gpu, desc, sizeof desc));
     }
-    *out = &o->gpu;
+    *out = o->gpu.gc ? &o->gpu : NULL;
     return LIS_OK;
 }
 
