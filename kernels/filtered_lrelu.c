@@ -1,8 +1,11 @@
 /* filtered_lrelu.c — reference (composition of the original's steps) and fused CPU path.
  *
  * Fused path, per (n, c) plane, in the cheapest order of passes:
- *   1. horizontal up-filter on the H input rows: the zero-stuffed, padded row is built
- *      explicitly and filtered densely (Tu taps, vectorised over outputs);
+ *   1. horizontal up-filter on the H input rows, polyphase: output column c = up*k + ph
+ *      meets only the taps t with (c + t - pad0) % up == 0, i.e. input column
+ *      k + (ph + t - pad0) / up; each phase is a dense filter of the compact row (Tu/up
+ *      taps, vectorised over k), in ascending t as the dense form, so the sums are the
+ *      same bit for bit without the up-1 of every up multiplies that hit stuffed zeros;
  *   2. vertical up-filter: output row r sums the Tu/up stuffed input rows that are
  *      non-zero (row axpys, vectorised); each finished row gets lrelu*gain and clamp;
  *   3. vertical down-filter over every `down`-th row window (row axpys);
@@ -59,6 +62,8 @@ typedef struct {
     int Wu, Hu;   /* after the up filter */
     int Ho, Wo;   /* output */
     int Wq;       /* de-interleaved phase length for the horizontal down pass */
+    int Kp;       /* outputs of one phase of the horizontal up pass (at most) */
+    int M, Lx;    /* compact row: zero margin before the W inputs, total length */
 } geom;
 
 static geom make_geom(const lis_flrelu_params *p, int H, int W) {
@@ -71,6 +76,20 @@ static geom make_geom(const lis_flrelu_params *p, int H, int W) {
     g.Hu = g.Hz - p->tu + 1;
     lis_flrelu_out_shape(p, H, W, &g.Ho, &g.Wo);
     g.Wq = (g.Wu + p->down - 1) / p->down + p->td;
+    /* the polyphase up pass reads compact column k + off, off = (ph + t - pad0) / up over
+     * ph < up, t < tu: a zero margin of -min(off) before and enough zeros after */
+    const int up = p->up, x0 = p->pad[0];
+    int offmin = 0, offmax = 0;
+    for (int ph = 0; ph < up; ph++)
+        for (int t = 0; t < p->tu; t++) {
+            const int d = ph + t - x0;
+            if (d % up) continue;
+            offmin = d / up < offmin ? d / up : offmin;
+            offmax = d / up > offmax ? d / up : offmax;
+        }
+    g.Kp = (g.Wu + up - 1) / up;
+    g.M = -offmin;
+    g.Lx = g.M + (g.Kp > W ? g.Kp : W) + offmax + 1;
     return g;
 }
 
@@ -78,7 +97,8 @@ static geom make_geom(const lis_flrelu_params *p, int H, int W) {
 
 size_t lis_flrelu_workspace_per_thread(const lis_flrelu_params *p, int H, int W) {
     geom g = make_geom(p, H, W);
-    size_t n = ALIGN16(g.Lz + 16)        /* stuffed row */
+    size_t n = ALIGN16(g.Lx + 16)        /* compact row with zero margins */
+             + ALIGN16(g.Kp + 16)         /* one phase of the up-filtered row */
              + ALIGN16((size_t)H * g.Wu)  /* horizontally up-filtered input rows */
              + ALIGN16((size_t)g.Hu * g.Wu) /* up-filtered plane (2x grid) */
              + ALIGN16(g.Wu + 16)         /* one vertically down-filtered row */
@@ -104,8 +124,9 @@ static void fl_plane(void *ctx, int64_t plane, int tid) {
     const lis_flrelu_params *p = j->p;
     geom g = j->g;
     int up = p->up, down = p->down, tu = p->tu, td = p->td;
-    float *z = (float *)(j->ws + (size_t)tid * j->ws_per_thread);
-    float *hu = z + ALIGN16(g.Lz + 16);
+    float *xb = (float *)(j->ws + (size_t)tid * j->ws_per_thread);
+    float *acc = xb + ALIGN16(g.Lx + 16);
+    float *hu = acc + ALIGN16(g.Kp + 16);
     float *U = hu + ALIGN16((size_t)g.H * g.Wu);
     float *vrow = U + ALIGN16((size_t)g.Hu * g.Wu);
     float *ph = vrow + ALIGN16(g.Wu + 16);
@@ -119,20 +140,23 @@ static void fl_plane(void *ctx, int64_t plane, int tid) {
     float bias = j->b ? j->b[plane % j->C] : 0.0f;
     int x0 = p->pad[0], y0 = p->pad[2];
 
-    /* 1. horizontal up-filter of every input row */
+    /* 1. horizontal up-filter of every input row, one output phase at a time */
+    memset(xb, 0, sizeof(float) * (size_t)g.Lx);
     for (int i = 0; i < g.H; i++) {
         const float *xr = x + (int64_t)i * j->x_row;
-        memset(z, 0, sizeof(float) * (size_t)g.Lz);
-        for (int q = 0; q < g.W; q++) {
-            int m = q * up + x0;
-            if (m >= 0 && m < g.Lz) z[m] = j->xscale ? xr[q] * sc + bias : xr[q] + bias;
-        }
+        float *xc = xb + g.M;
+        for (int q = 0; q < g.W; q++) xc[q] = j->xscale ? xr[q] * sc + bias : xr[q] + bias;
         float *o = hu + (size_t)i * g.Wu;
-        for (int c = 0; c < g.Wu; c++) o[c] = 0.0f;
-        for (int t = 0; t < tu; t++) {
-            float f = fu[t];
-            const float *zt = z + t;
-            for (int c = 0; c < g.Wu; c++) o[c] += f * zt[c];
+        for (int e = 0; e < up && e < g.Wu; e++) {
+            const int kp = (g.Wu - e + up - 1) / up;
+            for (int k = 0; k < kp; k++) acc[k] = 0.0f;
+            for (int t = 0; t < tu; t++) {
+                const int d = e + t - x0;
+                if (d % up) continue;
+                const float f = fu[t], *src = xc + d / up;
+                for (int k = 0; k < kp; k++) acc[k] += f * src[k];
+            }
+            for (int k = 0; k < kp; k++) o[(size_t)k * up + e] = acc[k];
         }
     }
     /* 2. vertical up-filter + activation on the 2x grid */
