@@ -59,10 +59,7 @@ void lis_render_cuda_free(lis_render *r) {
 
 const char *lis_render_cuda_describe(const lis_render *r, char *buf, size_t cap) {
     const render_dev *d = r->dev;
-    lis_device_info info;
-    if (lis_cuda_device_info(d->dev.index, &info) != LIS_OK) snprintf(info.name, sizeof info.name, "?");
-    snprintf(buf, cap, "cuda:%d %s, %s", d->dev.index, info.name, lis_precision_name(d->prec));
-    return buf;
+    return lis_device_describe(d->dev, d->prec, buf, cap);
 }
 
 lis_status lis_render_cuda_w(lis_render *r, int64_t n, const float *w, uint8_t *u8, float *img, float *feat,

@@ -310,14 +310,8 @@ lis_status lis_resnet_runner_forward(lis_resnet_runner *r, int N, int H, int W, 
 }
 
 const char *lis_resnet_runner_describe(const lis_resnet_runner *r, char *buf, size_t cap) {
-    if (!r->rc) {
-        snprintf(buf, cap, "cpu (fp32)");
-        return buf;
-    }
-    lis_device_info d;
-    if (lis_cuda_device_info(r->dev.index, &d) != LIS_OK) snprintf(d.name, sizeof d.name, "?");
-    snprintf(buf, cap, "cuda:%d %s, %s", r->dev.index, d.name, lis_precision_name(r->prec));
-    return buf;
+    const lis_device cpu = {LIS_DEVICE_CPU, 0};
+    return lis_device_describe(r->rc ? r->dev : cpu, r->prec, buf, cap);
 }
 
 void lis_resnet_runner_free(lis_resnet_runner *r) {

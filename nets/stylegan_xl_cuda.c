@@ -236,10 +236,7 @@ const char *lis_sgxl_runner_describe(const lis_sgxl_runner *r, char *buf, size_t
         snprintf(buf, cap, "cpu (%d threads, fp32)", lis_threads_count());
         return buf;
     }
-    lis_device_info d;
-    if (lis_cuda_device_info(r->dev.index, &d) != LIS_OK) snprintf(d.name, sizeof d.name, "?");
-    snprintf(buf, cap, "cuda:%d %s, %s", r->dev.index, d.name, lis_precision_name(r->prec));
-    return buf;
+    return lis_device_describe(r->dev, r->prec, buf, cap);
 }
 
 void lis_sgxl_runner_free(lis_sgxl_runner *r) {

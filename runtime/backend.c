@@ -83,6 +83,17 @@ const char *lis_device_name(lis_device d, char *buf, size_t cap) {
 
 static const char *prec_names[LIS_PREC_COUNT] = {"fp32", "tf32", "bf16", "fp16"};
 
+const char *lis_device_describe(lis_device d, lis_precision prec, char *buf, size_t cap) {
+    if (d.kind == LIS_DEVICE_CPU) {
+        snprintf(buf, cap, "cpu (fp32)");
+        return buf;
+    }
+    lis_device_info info;
+    if (lis_cuda_device_info(d.index, &info) != LIS_OK) snprintf(info.name, sizeof info.name, "?");
+    snprintf(buf, cap, "cuda:%d %s, %s", d.index, info.name, lis_precision_name(prec));
+    return buf;
+}
+
 lis_status lis_precision_parse(const char *s, lis_precision *p) {
     for (int i = 0; i < LIS_PREC_COUNT; i++)
         if (s && !strcmp(s, prec_names[i])) { *p = (lis_precision)i; return LIS_OK; }

@@ -75,6 +75,8 @@ const char *lis_cuda_describe(char *buf, size_t cap);
  * Asking for cuda without a device is a usage error that says why. */
 lis_status lis_device_parse(const char *s, lis_device *d);
 const char *lis_device_name(lis_device d, char *buf, size_t cap); /* "cpu", "cuda:0" */
+/* What a network runs on, for progress lines: "cpu (fp32)" or "cuda:0 <GPU name>, bf16". */
+const char *lis_device_describe(lis_device d, lis_precision prec, char *buf, size_t cap);
 
 /* "fp32", "tf32", "bf16", "fp16" */
 lis_status lis_precision_parse(const char *s, lis_precision *p);
