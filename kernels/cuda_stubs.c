@@ -15,6 +15,7 @@
 #include "kernels/gemm_cuda.h"
 #include "kernels/linear_cuda.h"
 #include "kernels/modconv_cuda.h"
+#include "kernels/nearest_concat_cuda.h"
 #include "kernels/pool_cuda.h"
 #include "kernels/preprocess_cuda.h"
 #include "kernels/synth_input_cuda.h"
@@ -140,6 +141,13 @@ lis_status lis_preprocess_cuda(const lis_preprocess_dev *d, int n, const uint8_t
 
 /* to_u8 */
 lis_status lis_to_u8_cuda(const float *img, int N, int C, int H, int W, uint8_t *u8, lis_stream s) { NO_CUDA; }
+
+/* nearest_concat / tapconv (the segmentation head's input path) */
+lis_status lis_nearest_concat_cuda(const lis_nc_params *p, const float *const *maps, float *y, lis_stream s) { NO_CUDA; }
+lis_status lis_nc_grid_cuda(const lis_nc_params *p, int m, const float *map, float *G, int *g_out, lis_stream s) { NO_CUDA; }
+lis_status lis_tapconv_scatter_cuda(const lis_nc_params *p, int m, const float *Z, float *y, lis_stream s) { NO_CUDA; }
+lis_status lis_tapconv_cuda(const lis_nc_params *p, const float *const *maps, const float *A, const float *bias, float *y,
+                            float *ws, lis_stream s) { NO_CUDA; }
 
 /* winograd (experimental) */
 lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,
