@@ -27,8 +27,9 @@
 #   cli       lis-run generate --device cuda vs --device cpu on the bundled toy generator
 #             (only if the CLI accepts --device cuda)
 #   bench-ops lis-bench cuda ops (every kernel vs cuBLAS / cuDNN, TFLOP/s or GB/s)
-#   bench-net lis-bench cuda generator,classifier,e2e (images/s per batch and precision,
-#             deviation from fp32)
+#   bench-cls, bench-gen, bench-e2e  lis-bench cuda classifier / generator / e2e, one
+#             process each with its own budget (images/s per batch and precision, deviation
+#             from fp32); the rows the targets need first
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
@@ -398,10 +399,10 @@ else
 $(grep -E 'ERROR SUMMARY|Invalid|Race|hazard|^FAIL|========= [A-Z]' "$LOGS/$name.log" | head -20)
 \`\`\`"
     }
-    san_part sanitize-memcheck 70 --tool memcheck $BUILD/tests/test_cuda_ops --quick
-    san_part sanitize-racecheck 40 --tool racecheck $BUILD/tests/test_cuda_ops --quick --op igemm --params 'n=2,c=3,h=11'
-    san_part sanitize-racecheck-fl 30 --tool racecheck $BUILD/tests/test_cuda_ops --quick --op filtered_lrelu --params 'L1,'
-    san_part sanitize-memcheck-nets 60 --tool memcheck $BUILD/tests/test_cuda_nets --quick --only pipe
+    san_part sanitize-memcheck 50 --tool memcheck $BUILD/tests/test_cuda_ops --quick
+    san_part sanitize-racecheck 30 --tool racecheck $BUILD/tests/test_cuda_ops --quick --op igemm --params 'n=2,c=3,h=11'
+    san_part sanitize-racecheck-fl 20 --tool racecheck $BUILD/tests/test_cuda_ops --quick --op filtered_lrelu --params 'L1,'
+    san_part sanitize-memcheck-nets 40 --tool memcheck $BUILD/tests/test_cuda_nets --quick --only pipe
 fi
 
 # ---------------------------------------------------------------- CLI
@@ -467,11 +468,18 @@ else
     have_bin lis-run && ./lis-run convert tests/data/sgxl_imagenet256_synth/weights.manifest \
         --shipped tests/data/sgxl_imagenet256_synth/weights.safetensors \
         --config tests/data/sgxl_imagenet256_synth/config.json -o "$FULL" > "$LOGS/convert.log" 2>&1 || FULL=""
+    # one invocation per network, each with its own share of the budget, so that a slow
+    # generator row cannot starve the classifier: the rows the targets need come first
+    # (classifier batch 64, generator batch 32 in float32), the rest as time allows
     l=$(left)
-    TORCH_RESERVE=$([ -n "$PY" ] && echo $((l > 240 ? 80 : l / 3)) || echo 0)
+    TORCH_RESERVE=$([ -n "$PY" ] && echo $((l > 240 ? 90 : l / 3)) || echo 0)
     l=$((l - TORCH_RESERVE))
-    bench_step bench-net 150 generator,classifier,e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? l - 45 : 15)) --net-reps 1 \
-        $([ $QUICK = 1 ] && echo "--gen-batch 1,8 --cls-batch 1,64")
+    bench_step bench-cls 60 classifier --cls-batch 64,256,1 --budget $((l > 160 ? 30 : l / 5)) --net-reps 2
+    l=$(($(left) - TORCH_RESERVE))
+    bench_step bench-gen 120 generator ${FULL:+--weights "$FULL"} --gen-batch $([ $QUICK = 1 ] && echo 32,8 || echo 32,8,1,64) \
+        --budget $((l > 120 ? 80 : l / 2)) --net-reps 1
+    l=$(($(left) - TORCH_RESERVE))
+    bench_step bench-e2e 45 e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? 20 : l / 3)) --net-reps 1
 fi
 
 # ---------------------------------------------------------------- PyTorch baselines
