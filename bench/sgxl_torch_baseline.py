@@ -70,6 +70,22 @@ def load_ops(build_only):
     """Compiles/loads NVIDIA's custom ops; returns (all_ok, messages). Without them the
     original raises on CUDA tensors, so a failed op is switched to its reference path."""
     import importlib
+    import torch.utils.cpp_extension as cpp_extension
+    # The original's loader builds with cpp_extension.load() and then imports the module by
+    # name; recent PyTorch (2.x) loads the .so from its build directory without putting it
+    # in sys.modules, so that import fails ("No module named 'bias_act_plugin'") although
+    # the build succeeded. Register what load() returns under its name.
+    if not getattr(cpp_extension.load, "_lis_registers", False):
+        plain_load = cpp_extension.load
+
+        def load_and_register(*a, **k):
+            m = plain_load(*a, **k)
+            name = k.get("name", a[0] if a else None)
+            if name and m is not None:
+                sys.modules.setdefault(name, m)
+            return m
+        load_and_register._lis_registers = True
+        cpp_extension.load = load_and_register
     ok, msgs = True, []
     for name in OPS:
         mod = importlib.import_module(f"torch_utils.ops.{name}")

@@ -38,6 +38,8 @@ double lis_igemm_macs(const lis_igemm_params *p) {
 int lis_igemm_cuda_variants(const lis_igemm_variant **out) { *out = NULL; return 0; }
 lis_status lis_igemm_cuda_v1(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda_v2(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
+lis_status lis_igemm_cuda_wino(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
+lis_status lis_igemm_cuda_v3(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
@@ -152,7 +154,10 @@ lis_status lis_tapconv_cuda(const lis_nc_params *p, const float *const *maps, co
 /* winograd (experimental) */
 lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,
                                  int B, int H, int W, int pad, float *y, lis_stream s) { NO_CUDA; }
-int lis_wino_cuda_enabled(void) { return 0; }
+int lis_wino_cuda_wanted(long long cols) { return 0; }
+const char *lis_wino_cuda_mode(void) { return "off"; }
+int lis_wino_igemm_applies(const lis_igemm_params *p) { return 0; }
+lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 void lis_wino_cuda_release(void) {}
 
 #else

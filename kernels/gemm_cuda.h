@@ -21,10 +21,18 @@
  *   v1    one thread per output, plain loop over C*R*S (the straight port; for bisecting)
  *   v2    128x128x8 shared-memory tiles, 8x8 outputs per thread, register prefetch,
  *         per-tile table of (c, r, s) offsets so the gather needs no divisions (FP32)
+ *   v3    1x1 convolutions with stride 1 and no padding (plain GEMMs): float4 loads where
+ *         the layout allows (HW % 4, C % 4, 16-byte aligned pointers), double-buffered
+ *         shared tiles, float4 stores; any other shape is passed to v2 (FP32)
+ *   wino  Winograd F(2x2, 3x3) (kernels/winograd_cuda.h) for 3x3, stride 1, dilation 1:
+ *         16 v3 GEMMs between transforms; any other shape is passed to v3 (FP32)
  *   tf32  WMMA m16n16k8 tf32, 128x128x32 tiles, 8 warps of 64x32 (TF32)
  *   bf16  WMMA m16n16k16 bf16, same tiling (BF16)
  *   fp16  WMMA m16n16k16 fp16, same tiling (FP16)
- * lis_igemm_cuda() runs v2 for FP32 and the tensor-core variant of the other precisions.
+ * lis_igemm_cuda() in FP32: wino for 3x3 layers of at least 64 input channels and
+ * LIS_WINO_CUDA_MIN_COLS output pixels over the batch (LIS_WINOGRAD_CUDA=0/1 in the
+ * environment: never/always), else v3 (v2 for every shape but the plain GEMMs); the
+ * tensor-core variant of the other precisions.
  * Library baselines: lis_gemm_cublas (cuBLAS, plain GEMM) and lis_conv2d_cudnn
  * (kernels/conv2d_cuda.h).
  *
@@ -75,6 +83,8 @@ int lis_igemm_cuda_variants(const lis_igemm_variant **out);
 
 lis_status lis_igemm_cuda_v1(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_v2(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+lis_status lis_igemm_cuda_v3(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+lis_status lis_igemm_cuda_wino(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);

@@ -4,7 +4,7 @@
 //   v1    straight port of lis_modconv_ref: per-sample weights materialised, naive conv
 //   v2    styles folded into the gather, demodulation into the epilogue, igemm v2 (FP32)
 //   tf32 / bf16 / fp16: the same folding on the tensor-core igemm kernels
-//   wino  EXPERIMENTAL (LIS_WINOGRAD_CUDA=1 only): Winograd F(2x2, 3x3), kernels/winograd.cu
+//   wino  Winograd F(2x2, 3x3), kernels/winograd.cu: the float32 path's choice for big 3x3 layers
 //
 // Kernels: normalize (prepare: one block per output channel), style_norm (one block per
 // sample, or one for the batch-wide rms), demod (one warp per (sample, output channel)),
@@ -137,7 +137,7 @@ const lis_modconv_cuda_variant g_variants[] = {
     {"tf32", vtf32, LIS_PREC_TF32, 0, "folded, igemm tf32 tensor cores"},
     {"bf16", vbf16, LIS_PREC_BF16, 0, "folded, igemm bf16 tensor cores"},
     {"fp16", vfp16, LIS_PREC_FP16, 0, "folded, igemm fp16 tensor cores"},
-    {"wino", vwino, LIS_PREC_FP32, 0, "Winograd F(2x2,3x3), float32 (LIS_WINOGRAD_CUDA=1 only)"}, // keep last
+    {"wino", vwino, LIS_PREC_FP32, 0, "Winograd F(2x2,3x3), float32 (3x3 layers; others: v2)"},
 };
 
 } // namespace
@@ -208,15 +208,12 @@ lis_status lis_modconv_cuda_v1(const lis_modconv_cuda_weights *mw, const lis_mod
 lis_status lis_modconv_cuda(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x,
                             const float *s, float input_gain, int B, int H, int W, float *y, float *ws,
                             lis_precision prec, lis_stream st) {
-    if (prec == LIS_PREC_FP32 && mw->k == 3 && lis_wino_cuda_enabled())
-        return vwino(mw, p, x, s, input_gain, B, H, W, y, ws, st);
     return folded(mw, p, x, s, input_gain, B, H, W, y, ws, prec, st);
 }
 
 int lis_modconv_cuda_variants(const lis_modconv_cuda_variant **out) {
     *out = g_variants;
-    const int n = (int)(sizeof g_variants / sizeof g_variants[0]);
-    return lis_wino_cuda_enabled() ? n : n - 1; // the experimental "wino" only when asked for
+    return (int)(sizeof g_variants / sizeof g_variants[0]);
 }
 
 } // extern "C"

@@ -16,9 +16,10 @@
  * Variants (lis_modconv_cuda_variants):
  *   v1    straight port of lis_modconv_ref: per-sample weights materialised (wm = w * sm,
  *         d from sum wm^2, wm *= d * gain), then the naive igemm v1 per sample
- *   v2    folded, igemm v2 (FP32)          tf32 / bf16 / fp16: folded, tensor-core igemm
- *   wino  EXPERIMENTAL, listed (and used by lis_modconv_cuda in float32) only with
- *         LIS_WINOGRAD_CUDA=1: Winograd F(2x2, 3x3), kernels/winograd_cuda.h
+ *   v2    folded, float32 igemm (v2; v3 for 1x1)   tf32 / bf16 / fp16: folded, tensor-core igemm
+ *   wino  Winograd F(2x2, 3x3), kernels/winograd_cuda.h (3x3 only; others as v2)
+ * lis_modconv_cuda: the folded igemm of the precision (lis_igemm_cuda, which in float32 takes
+ * Winograd for the big 3x3 layers).
  */
 #ifndef LIS_MODCONV_CUDA_H
 #define LIS_MODCONV_CUDA_H

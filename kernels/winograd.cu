@@ -5,7 +5,8 @@
 //   weights  U[xi][o][i]  = (G g G^T)[xi] of w[o][i]
 //   input    V[xi][c][t]  = sm[b, c] * (B^T d B)[xi], d the zero-padded 4x4 patch of tile t
 //            (tiles of the group's images, t fastest: coalesced stores)
-//   output   y[b][o][2x2 of tile t] = dsc[b, o] * (A^T M A), M[xi][o][t] from the GEMMs
+//   output   y[b][o][2x2 of tile t] = act(dsc[b, o] * (A^T M A) + bias[o] + res), M[xi][o][t]
+//            from the GEMMs (the igemm epilogue's order)
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,15 @@ extern "C" {
 
 namespace {
 
-float *g_buf;       // cached scratch: U, then V and M of one group of images
-size_t g_buf_floats;
+// cached scratch (U, then V and M of one group of images), one per stream: calls on one
+// stream are ordered, so they may share it
+struct Scratch {
+    lis_stream stream;
+    float *buf;
+    size_t floats;
+};
+constexpr int NSCRATCH = 4;
+Scratch g_scratch[NSCRATCH];
 
 __global__ void weights_kernel(const float *w, float *U, int64_t OI) {
     const int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -75,8 +83,22 @@ __global__ void input_kernel(const float *x, const float *sm, float *V, int b0, 
     }
 }
 
-__global__ void output_kernel(const float *M, const float *dsc, float *y, int b0, int O, int Ho, int Wo, int th, int tw,
-                              int64_t T) {
+struct Epi {
+    const float *dsc, *bias, *res;
+    int act;
+    float slope;
+};
+
+__device__ __forceinline__ float epi(const Epi &e, float v, float f, float bo, int64_t off) {
+    if (e.dsc) v *= f;
+    if (e.bias) v += bo;
+    if (e.res) v += e.res[off];
+    if (e.act == 1) v = v > 0.0f ? v : 0.0f;
+    else if (e.act == 2) v = v >= 0.0f ? v : v * e.slope;
+    return v;
+}
+
+__global__ void output_kernel(const float *M, Epi e, float *y, int b0, int O, int Ho, int Wo, int th, int tw, int64_t T) {
     const int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (int64_t)O * T) return;
     const int o = (int)(idx / T);
@@ -92,12 +114,13 @@ __global__ void output_kernel(const float *M, const float *dsc, float *y, int b0
         s[0][q] = a[0][q] + a[1][q] + a[2][q];
         s[1][q] = a[1][q] - a[2][q] - a[3][q];
     }
-    const float f = dsc ? dsc[(int64_t)b * O + o] : 1.0f;
-    float *yo = y + ((int64_t)b * O + o) * Ho * Wo;
+    const float f = e.dsc ? e.dsc[(int64_t)b * O + o] : 1.0f, bo = e.bias ? e.bias[o] : 0.0f;
+    const int64_t yo = ((int64_t)b * O + o) * Ho * Wo; // res (which may alias y) is read before y is written
     for (int i = 0; i < 2 && oy + i < Ho; i++) {
         const float v0 = s[i][0] + s[i][1] + s[i][2], v1 = s[i][1] - s[i][2] - s[i][3];
-        yo[(int64_t)(oy + i) * Wo + ox] = f * v0;
-        if (ox + 1 < Wo) yo[(int64_t)(oy + i) * Wo + ox + 1] = f * v1;
+        const int64_t off = yo + (int64_t)(oy + i) * Wo + ox;
+        y[off] = epi(e, v0, f, bo, off);
+        if (ox + 1 < Wo) y[off + 1] = epi(e, v1, f, bo, off + 1);
     }
 }
 
@@ -107,22 +130,36 @@ unsigned blocks_for(int64_t n) { return (unsigned)lis_ceil_div(n, 256); }
 
 extern "C" {
 
-int lis_wino_cuda_enabled(void) {
+const char *lis_wino_cuda_mode(void) {
     const char *e = getenv("LIS_WINOGRAD_CUDA");
-    return e && !strcmp(e, "1");
+    return e && !strcmp(e, "0") ? "off" : e && !strcmp(e, "1") ? "on" : "auto";
+}
+
+int lis_wino_cuda_wanted(long long cols) {
+    const char *m = lis_wino_cuda_mode();
+    return m[1] == 'n' || (m[0] == 'a' && cols >= LIS_WINO_CUDA_MIN_COLS);
 }
 
 void lis_wino_cuda_release(void) {
-    lis_dev_free(g_buf);
-    g_buf = NULL;
-    g_buf_floats = 0;
+    for (int i = 0; i < NSCRATCH; i++) {
+        lis_dev_free(g_scratch[i].buf);
+        g_scratch[i] = Scratch{};
+    }
 }
 
-lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,
-                                 int B, int H, int W, int pad, float *y, lis_stream s) {
+int lis_wino_igemm_applies(const lis_igemm_params *p) {
+    return p->R == 3 && p->S == 3 && p->stride_h == 1 && p->stride_w == 1 && p->dil_h == 1 && p->dil_w == 1 &&
+           p->pad_h == p->pad_w && p->H + 2 * p->pad_h >= 3 && p->W + 2 * p->pad_w >= 3;
+}
+
+lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    if (!lis_wino_igemm_applies(p))
+        return lis_err_set("winograd (cuda): needs a 3x3 kernel, stride 1, dilation 1, equal paddings (got %dx%d, "
+                           "stride %dx%d, dilation %dx%d, pad %dx%d)", p->R, p->S, p->stride_h, p->stride_w, p->dil_h,
+                           p->dil_w, p->pad_h, p->pad_w);
+    LIS_TRY(lis_igemm_check(p));
+    const int O = p->K, I = p->C, B = p->N, H = p->H, W = p->W, pad = p->pad_h;
     const int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
-    if (O < 1 || I < 1 || B < 1 || Ho < 1 || Wo < 1)
-        return lis_err_set("winograd (cuda): bad shape O %d I %d B %d, output %dx%d", O, I, B, Ho, Wo);
     const int th = (Ho + 1) / 2, tw = (Wo + 1) / 2;
     const int64_t per = (int64_t)th * tw, uf = 16 * (int64_t)O * I, per_img = 16 * (int64_t)(I + O) * per;
     // a group of images whose V and M fit beside U in 2 GiB (one image at least)
@@ -130,29 +167,48 @@ lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, c
     int64_t nb = cap > uf ? (cap - uf) / per_img : 1;
     nb = nb < 1 ? 1 : nb > B ? B : nb;
     const size_t need = (size_t)(uf + per_img * nb);
-    if (need > g_buf_floats) {
-        lis_wino_cuda_release();
-        g_buf = (float *)lis_dev_alloc(need * sizeof(float), "winograd scratch");
-        if (!g_buf) return LIS_ERR;
-        g_buf_floats = need;
+    // this stream's scratch, else a free slot, else the first slot's (rebound to this stream)
+    Scratch *sc = NULL;
+    for (int i = 0; i < NSCRATCH && !sc; i++)
+        if (g_scratch[i].buf && g_scratch[i].stream == s) sc = &g_scratch[i];
+    for (int i = 0; i < NSCRATCH && !sc; i++)
+        if (!g_scratch[i].buf) sc = &g_scratch[i];
+    if (!sc) {
+        sc = &g_scratch[0];
+        LIS_TRY(lis_stream_sync(sc->stream)); // its last user may still be reading it
     }
-    float *U = g_buf, *V = U + uf;
+    sc->stream = s;
+    if (need > sc->floats) {
+        lis_dev_free(sc->buf);
+        sc->floats = 0;
+        sc->buf = (float *)lis_dev_alloc(need * sizeof(float), "winograd scratch");
+        if (!sc->buf) return LIS_ERR;
+        sc->floats = need;
+    }
+    float *U = sc->buf, *V = U + uf;
     weights_kernel<<<blocks_for((int64_t)O * I), 256, 0, LIS_STREAM(s)>>>(w, U, (int64_t)O * I);
     LIS_TRY(lis_cuda_launched("winograd_weights", s));
+    const Epi e = {p->out_scale, p->bias, p->res, p->act, p->slope};
     for (int b0 = 0; b0 < B; b0 += (int)nb) {
         const int n = B - b0 < nb ? B - b0 : (int)nb;
         const int64_t T = per * n;
         float *M = V + 16 * (int64_t)I * T;
         if (T > 0x7fffffff) return lis_err_set("winograd (cuda): %lld tiles in one group", (long long)T);
-        input_kernel<<<blocks_for((int64_t)I * T), 256, 0, LIS_STREAM(s)>>>(x, sm, V, b0, I, H, W, pad, th, tw, T);
+        input_kernel<<<blocks_for((int64_t)I * T), 256, 0, LIS_STREAM(s)>>>(x, p->in_scale, V, b0, I, H, W, pad, th, tw, T);
         LIS_TRY(lis_cuda_launched("winograd_input", s));
         for (int xi = 0; xi < 16; xi++)
             LIS_TRY(lis_gemm_cuda(O, (int)T, I, U + (int64_t)xi * O * I, V + (int64_t)xi * I * T,
                                   M + (int64_t)xi * O * T, LIS_PREC_FP32, s));
-        output_kernel<<<blocks_for((int64_t)O * T), 256, 0, LIS_STREAM(s)>>>(M, dsc, y, b0, O, Ho, Wo, th, tw, T);
+        output_kernel<<<blocks_for((int64_t)O * T), 256, 0, LIS_STREAM(s)>>>(M, e, y, b0, O, Ho, Wo, th, tw, T);
         LIS_TRY(lis_cuda_launched("winograd_output", s));
     }
     return LIS_OK;
+}
+
+lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,
+                                 int B, int H, int W, int pad, float *y, lis_stream s) {
+    const lis_igemm_params p = {B, I, H, W, O, 3, 3, 1, 1, pad, pad, 1, 1, 0, 0.0f, sm, dsc, NULL, NULL};
+    return lis_wino_igemm_cuda(&p, x, w, y, s);
 }
 
 } // extern "C"

@@ -89,7 +89,7 @@ lis_status lis_render_cuda_w(lis_render *r, int64_t n, const float *w, uint8_t *
         }
         if (!classify) continue;
         LIS_TRY(lis_stream_sync(d->gc.stream)); /* the classifier's stream reads the images */
-        LIS_TRY(lis_resnet_cuda_classify_images(&d->rc, d->gc.img, B, R, d->rc.pooled, d->rc.logits));
+        LIS_TRY(lis_resnet_cuda_classify_images(&d->rc, d->gc.img, B, R, NULL, NULL));
         const lis_resnet *cls = r->cls;
         if (feat)
             LIS_TRY(lis_dev_d2h(feat + (size_t)n0 * cls->feat_dim, d->rc.pooled, sizeof(float) * cls->feat_dim * B,

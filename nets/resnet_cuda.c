@@ -278,7 +278,8 @@ lis_status lis_resnet_cuda_classify_images(lis_resnet_cuda *rc, const float *img
     LIS_TRY(lis_resnet_cuda_plan(rc, N, ch, cw));
     LIS_TRY(lis_to_u8_cuda(img, N, 3, R, R, rc->u8, rc->stream));
     LIS_TRY(lis_preprocess_cuda(&rc->pre, N, rc->u8, rc->x, rc->pre_ws, rc->stream));
-    return lis_resnet_cuda_forward_dev(rc, N, ch, cw, rc->x, r, logits, NULL);
+    /* the plan above may have replaced rc->pooled / rc->logits: resolve NULL only now */
+    return lis_resnet_cuda_forward_dev(rc, N, ch, cw, rc->x, r ? r : rc->pooled, logits ? logits : rc->logits, NULL);
 }
 
 /* ---------------------------------------------------------------- runner */

@@ -69,7 +69,9 @@ lis_status lis_resnet_cuda_forward_dev(lis_resnet_cuda *rc, int N, int H, int W,
 lis_status lis_resnet_cuda_forward(lis_resnet_cuda *rc, int N, int H, int W, const float *x, float *r, float *logits,
                                    const lis_resnet_taps *taps);
 /* Generator output on the device [N, 3, R, R] -> r / logits on the device. img must be complete
- * (sync the generator's stream first); asynchronous on rc->stream like forward_dev. */
+ * (sync the generator's stream first); asynchronous on rc->stream like forward_dev. r or logits
+ * NULL: the plan's own rc->pooled / rc->logits, which this call may (re)allocate, so a caller
+ * must pass NULL rather than those fields (read them after the call). */
 lis_status lis_resnet_cuda_classify_images(lis_resnet_cuda *rc, const float *img, int N, int R, float *r,
                                            float *logits);
 

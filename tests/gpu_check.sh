@@ -4,6 +4,7 @@
 # case, kernel microbenchmarks and end-to-end benchmarks, all into ONE report.
 #
 #   bash tests/gpu_check.sh [--out DIR] [--budget SECONDS] [--dry-run] [--skip-build] [--quick]
+#                           [--steps LIST]
 #   bash tests/gpu_check.sh --pack-deps      (on a dev machine: libpng/zlib for a bare GPU image)
 #   bash tests/gpu_check.sh --travel-size    (what the device tool would send; limit 64 MiB)
 #
@@ -35,10 +36,14 @@
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
 #             $SGXL_SRC or .gpu_deps/sgxl, its plugins compiled in the background during
 #             the build), rows in the same bench.jsonl
-#   wino-ops, wino-bench  the experimental float32 Winograd (kernels/winograd.cu, opt-in with
-#             LIS_WINOGRAD_CUDA=1): its modconv checks and its kernel/generator rows, last
 #   goals     bench/gpu_goals.py: the issue's targets (generator b32 fp32 vs the original,
 #             bf16 convolutions vs the measured matrix rate, ResNet-50 b64 vs torchvision)
+#   plugins   only when --steps names it (and not torch): the original's CUDA plugins built
+#   profile   only when --steps names it: Nsight Compute (ncu) on the GEMM kernels of a few
+#             benchmark cases (LIS_BENCH_ONCE=1), into DIR/ncu.txt: where a kernel's time goes
+#
+# --steps LIST: the comma list of steps to run (build and env always run); default: every
+# step but profile. Example, a short diagnostic window: --steps ops,profile
 #
 # --dry-run: on a machine without a GPU, runs the same flow (build with nvcc if present,
 # the test binaries report "SKIP cuda: no device", the sanitizer and benchmarks are
@@ -53,19 +58,22 @@ OUTDIR=""
 DRY=0
 SKIP_BUILD=0
 QUICK=0
+STEPS_WANTED="ops,nets,sanitize,cli,bench,torch,goals"
 MODE=run
 while [ $# -gt 0 ]; do
     case "$1" in
     --dry-run) DRY=1 ;;
     --skip-build) SKIP_BUILD=1 ;;
     --quick) QUICK=1 ;;
+    --steps) STEPS_WANTED=${2:?--steps needs a list}; shift ;;
+    --steps=*) STEPS_WANTED=${1#--steps=} ;;
     --budget) BUDGET=${2:?--budget needs seconds}; shift ;;
     --budget=*) BUDGET=${1#--budget=} ;;
     --out) OUTDIR=${2:?--out needs a directory}; shift ;;
     --out=*) OUTDIR=${1#--out=} ;;
     --pack-deps) MODE=pack ;;
     --travel-size) MODE=travel ;;
-    -h | --help) sed -n '2,45p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,55p' "$0"; exit 0 ;;
     *) echo "gpu_check.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -147,6 +155,7 @@ DIRTY=$(git status --porcelain 2>/dev/null | wc -l | tr -d ' ')
 export LIS_COMMIT="$COMMIT${DIRTY:+ (+$DIRTY uncommitted)}"
 
 elapsed() { echo $(($(date +%s) - START)); }
+want() { case ",$STEPS_WANTED," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 left() { echo $((BUDGET - $(elapsed))); }
 say() { printf '[%4ds] %s\n' "$(elapsed)" "$*"; }
 
@@ -270,7 +279,7 @@ if [ -n "$PY" ] && ! command -v ninja >/dev/null 2>&1; then
     NINJA_DIR=$("$PY" -c 'import ninja; print(ninja.BIN_DIR)' 2>/dev/null)
     [ -n "$NINJA_DIR" ] && [ -x "$NINJA_DIR/ninja" ] && export PATH="$NINJA_DIR:$PATH"
 fi
-if [ $HAVE_GPU = 1 ] && [ -n "$PY" ] && [ -f "$SGXL/training/networks_stylegan3_resetting.py" ] &&
+if { want torch || want plugins; } && [ $HAVE_GPU = 1 ] && [ -n "$PY" ] && [ -f "$SGXL/training/networks_stylegan3_resetting.py" ] &&
     "$PY" -c 'import torch' >/dev/null 2>&1; then
     (MAX_JOBS=4 timeout -k 5 300 "$PY" bench/sgxl_torch_baseline.py --sgxl-src "$SGXL" --build-plugins \
         > "$LOGS/torch-plugins.log" 2>&1; echo $? > "$LOGS/torch-plugins.rc") &
@@ -374,12 +383,14 @@ test_step() {
     harness_details "$name" "$LOGS/$name.log"
 }
 
-test_step ops 90 $BUILD/tests/test_cuda_ops $([ $QUICK = 1 ] && echo --quick)
-test_step nets 150 $BUILD/tests/test_cuda_nets $([ $QUICK = 1 ] && echo --quick)
+want ops && test_step ops 90 $BUILD/tests/test_cuda_ops $([ $QUICK = 1 ] && echo --quick)
+want nets && test_step nets 150 $BUILD/tests/test_cuda_nets $([ $QUICK = 1 ] && echo --quick)
 
 # ---------------------------------------------------------------- compute-sanitizer
 
-if [ $HAVE_GPU = 0 ]; then
+if ! want sanitize; then
+    :
+elif [ $HAVE_GPU = 0 ]; then
     record sanitize "skipped (no device)" 0 "${SANITIZER:-compute-sanitizer absent}"
 elif [ -z "$SANITIZER" ]; then
     record sanitize "skipped" 0 "compute-sanitizer not found"
@@ -407,7 +418,9 @@ fi
 
 # ---------------------------------------------------------------- CLI
 
-if ! have_bin lis-run; then
+if ! want cli; then
+    :
+elif ! have_bin lis-run; then
     record cli "skipped" 0 "lis-run was not built"
 elif ./lis-run generate --help 2>/dev/null | grep -q -- '--precision'; then
     run_step cli 90 "$LOGS/cli.log" bash -c "
@@ -454,7 +467,9 @@ bench_step() {
 $(grep -E '^(\||## |per image|built the)' "$LOGS/$name.log")"
 }
 
-if ! have_bin bench/lis-bench; then
+if ! want bench; then
+    :
+elif ! have_bin bench/lis-bench; then
     record bench "skipped" 0 "bench/lis-bench was not built"
 elif [ $HAVE_GPU = 0 ] && [ $DRY = 1 ]; then
     # exercise the command lines; lis-bench says "nothing to run" and exits 0 without a device
@@ -484,7 +499,9 @@ fi
 
 # ---------------------------------------------------------------- PyTorch baselines
 
-if [ $HAVE_GPU = 0 ]; then
+if ! want torch; then
+    :
+elif [ $HAVE_GPU = 0 ]; then
     record torch "skipped (no device)" 0 "the PyTorch baselines need a GPU"
 elif [ -z "$PY" ] || ! "$PY" -c 'import torch, torchvision' >/dev/null 2>&1; then
     record torch "skipped" 0 "python3 with torch and torchvision not found"
@@ -514,33 +531,57 @@ else
 $(grep -hE '^(torch |plugin |\|)' "$LOGS/torch-resnet.log" "$LOGS/torch-sgxl.log" 2>/dev/null)"
 fi
 
-# ---------------------------------------------------------------- experimental: float32 Winograd
-
-# kernels/winograd.cu is opt-in (LIS_WINOGRAD_CUDA=1) until it has passed here: its checks and
-# its timings in a process of their own, after everything else, with what is left of the budget
-if [ $HAVE_GPU = 1 ] && have_bin $BUILD/tests/test_cuda_ops && [ "$(left)" -ge 45 ]; then
-    run_step wino-ops 40 "$LOGS/wino-ops.log" env LIS_WINOGRAD_CUDA=1 $BUILD/tests/test_cuda_ops --op modconv
-    st=$([ $STEP_RC -eq 0 ] && echo ok || echo "EXPERIMENTAL FAIL (rc $STEP_RC; the shipped paths do not use it)")
-    record wino-ops "$st" "$STEP_SECS" "$(harness_summary "$LOGS/wino-ops.log"); $(grep -c '\[wino\]\|wino' "$LOGS/wino-ops.log") lines name the wino variant"
-    harness_details "wino-ops (LIS_WINOGRAD_CUDA=1)" "$LOGS/wino-ops.log"
-    if [ $STEP_RC -eq 0 ] && have_bin bench/lis-bench && [ "$(left)" -ge 40 ]; then
-        l=$(left)
-        run_step wino-bench 90 "$LOGS/wino-bench.log" env LIS_WINOGRAD_CUDA=1 ./bench/lis-bench cuda ops,generator \
-            --filter modconv --precisions fp32 --gen-batch 32,8 ${FULL:+--weights "$FULL"} --net-reps 1 \
-            --budget $((l > 60 ? l - 30 : 20)) --jsonl "$JSONL"
-        record wino-bench "$([ $STEP_RC -eq 0 ] && echo ok || echo "EXPERIMENTAL FAIL (rc $STEP_RC; the shipped paths do not use it)")" "$STEP_SECS" \
-            "$(grep -E '^lis-bench cuda:' "$LOGS/wino-bench.log" | tail -1)"
-        detail "### wino-bench (LIS_WINOGRAD_CUDA=1)
-$(grep -E '^(\||## )' "$LOGS/wino-bench.log")"
-    fi
-elif [ $HAVE_GPU = 1 ]; then
-    record wino-ops "skipped" 0 "time budget or test binary"
-fi
 rm -f /tmp/lis_gpu_check_full.safetensors
+
+# ---------------------------------------------------------------- plugins (only when asked)
+
+# the original's CUDA plugins alone (built in the background since the build step), for a
+# short window that checks the baseline can be built without timing it
+if want plugins && ! want torch; then
+    if [ -n "$PLUGIN_PID" ]; then
+        t0=$(date +%s)
+        timeout $(($(left) > 100 ? 90 : $(left) / 2 + 1)) tail --pid="$PLUGIN_PID" -f /dev/null
+        kill "$PLUGIN_PID" 2>/dev/null
+        n_ok=$(grep -c '^plugin .*: ok' "$LOGS/torch-plugins.log" 2>/dev/null)
+        record plugins "$([ "${n_ok:-0}" = 3 ] && echo ok || echo FAIL)" $(($(date +%s) - t0)) \
+            "$(grep -h '^plugin ' "$LOGS/torch-plugins.log" 2>/dev/null | tr '\n' ';')"
+    else
+        record plugins "skipped" 0 "no GPU, python3 with torch, or StyleGAN-XL sources ($SGXL)"
+    fi
+fi
+
+# ---------------------------------------------------------------- profile (only when asked)
+
+NCU=$(command -v ncu 2>/dev/null || ls /usr/local/cuda/bin/ncu 2>/dev/null || echo "")
+if ! want profile; then
+    :
+elif [ $HAVE_GPU = 0 ] || [ -z "$NCU" ] || ! have_bin bench/lis-bench; then
+    record profile "skipped" 0 "needs a GPU, ncu and bench/lis-bench (ncu: ${NCU:-absent})"
+else
+    # each case: the benchmark runs every kernel twice (validation, one timed call); ncu
+    # profiles the igemm launches only; clocks left alone (METHOD.md)
+    : > "$OUTDIR/ncu.txt"
+    prof_case() {
+        local label=$1 filter=$2 precs=$3 count=$4
+        echo "======== $label (--filter '$filter', $precs)" >> "$OUTDIR/ncu.txt"
+        run_step "profile-$label" 60 "$LOGS/profile-$label.log" env LIS_BENCH_ONCE=1 "$NCU" --clock-control none \
+            -k regex:igemm -c "$count" --section SpeedOfLight --section Occupancy --section LaunchStats \
+            --section WarpStateStats --section SchedulerStats --section MemoryWorkloadAnalysis \
+            ./bench/lis-bench cuda ops --filter "$filter" --precisions "$precs"
+        grep -vE '^\| ' "$LOGS/profile-$label.log" >> "$OUTDIR/ncu.txt"
+        record "profile-$label" "$([ $STEP_RC -eq 0 ] && echo ok || echo "FAIL (rc $STEP_RC)")" "$STEP_SECS" \
+            "$(grep -c 'igemm.*Context' "$LOGS/profile-$label.log") kernels profiled"
+    }
+    prof_case square square fp32,bf16 6
+    prof_case conv3x3 'layer3 3x3' fp32,bf16 4
+    prof_case conv1x1 'layer3 1x1' fp32,bf16 6
+fi
 
 # ---------------------------------------------------------------- targets
 
-if [ -s "$JSONL" ] && [ -n "$PY" ]; then
+if ! want goals; then
+    :
+elif [ -s "$JSONL" ] && [ -n "$PY" ]; then
     "$PY" bench/gpu_goals.py "$JSONL" > "$LOGS/goals.md" 2>&1
     record goals "ok" 0 "$(tail -1 "$LOGS/goals.md")"
     detail "$(sed '$d' "$LOGS/goals.md")"

@@ -566,6 +566,12 @@ static void test_pipeline(void) {
         if (ps == LIS_OK) ps = lis_dev_h2d(gc.ws, ws, sizeof(float) * wsz * B, gc.stream);
         if (ps == LIS_OK) ps = lis_sgxl_cuda_synthesis_dev(&gc, gc.ws, B, gc.img, NULL, NULL);
         if (ps == LIS_OK) ps = lis_stream_sync(gc.stream); /* the classifier runs on its own stream */
+        /* first call with NULL: the plan's own buffers, allocated by this very call (the
+         * render's usage); then the caller's buffers */
+        if (ps == LIS_OK) ps = lis_resnet_cuda_classify_images(&rc, gc.img, B, R, NULL, NULL);
+        if (ps == LIS_OK) ps = lis_stream_sync(rc.stream);
+        float *prr = ps == LIS_OK ? down(rc.pooled, (size_t)B * net.feat_dim, rc.stream) : NULL;
+        float *plg = ps == LIS_OK ? down(rc.logits, (size_t)B * net.num_classes, rc.stream) : NULL;
         if (ps == LIS_OK) ps = lis_resnet_cuda_classify_images(&rc, gc.img, B, R, dr, dl);
         if (ps == LIS_OK) ps = lis_stream_sync(rc.stream);
         if (lis_check_ok(ps, "generate -> classify on the GPU")) {
@@ -587,11 +593,16 @@ static void test_pipeline(void) {
                 lis_check_close("pipeline r: GPU vs CPU", gr, r, (int64_t)B * net.feat_dim, tol_rel(r, (size_t)B * net.feat_dim, 1e-5), 0);
                 lis_check_close("pipeline logits: GPU vs CPU", gl, lg, (int64_t)B * net.num_classes,
                                 tol_rel(lg, (size_t)B * net.num_classes, 1e-5), 0);
+                lis_check_close("pipeline r, plan's buffer (NULL): GPU vs CPU", prr, r, (int64_t)B * net.feat_dim,
+                                tol_rel(r, (size_t)B * net.feat_dim, 1e-5), 0);
+                lis_check_close("pipeline logits, plan's buffer (NULL): GPU vs CPU", plg, lg, (int64_t)B * net.num_classes,
+                                tol_rel(lg, (size_t)B * net.num_classes, 1e-5), 0);
                 free(gr); free(gl);
             }
             free(u8); free(u8c); free(img); free(x); free(r); free(lg);
         }
         lis_dev_free(dr); lis_dev_free(dl);
+        free(prr); free(plg);
         free(ws);
         lis_st_close(&io);
     }

@@ -207,7 +207,13 @@ static void test_conv(void) {
     conv_case(1, 2, 3, 3, 3, 1, 1, 1, 1, 2, 2, 1, 1, LIS_ACT_NONE, 0, 0, 0);
     conv_case(3, 4, 1, 1, 5, 3, 3, 1, 1, 1, 1, 1, 1, LIS_ACT_RELU, 1, 1, 1);
     conv_case(1, 3, 10, 11, 4, 3, 5, 2, 1, 1, 2, 1, 3, LIS_ACT_NONE, 1, 0, 0);
+    /* plain GEMMs (igemm v3): float4 operands (C % 4, HW % 4), scalar A (C = 9) */
+    conv_case(3, 8, 4, 6, 20, 1, 1, 1, 1, 0, 0, 1, 1, LIS_ACT_RELU, 1, 1, 0);
+    conv_case(2, 9, 4, 4, 33, 1, 1, 1, 1, 0, 0, 1, 1, LIS_ACT_LRELU, 1, 1, 1);
     if (g_quick) return;
+    conv_case(4, 128, 12, 12, 256, 1, 1, 1, 1, 0, 0, 1, 1, LIS_ACT_RELU, 1, 1, 0);  /* tiles across images */
+    conv_case(2, 64, 16, 16, 130, 1, 1, 1, 1, 0, 0, 1, 1, LIS_ACT_NONE, 1, 0, 0);   /* M tail */
+    conv_case(3, 36, 5, 7, 70, 1, 1, 1, 1, 0, 0, 1, 1, LIS_ACT_RELU, 0, 1, 0);      /* HW = 35: scalar B */
     conv_case(2, 64, 14, 14, 256, 3, 3, 1, 1, 1, 1, 1, 1, LIS_ACT_RELU, 1, 1, 0);
     conv_case(1, 96, 7, 7, 200, 1, 1, 1, 1, 0, 0, 1, 1, LIS_ACT_RELU, 1, 1, 1);
     conv_case(2, 3, 64, 64, 64, 7, 7, 2, 2, 3, 3, 1, 1, LIS_ACT_NONE, 1, 0, 0);      /* ResNet stem */
