@@ -368,7 +368,7 @@ static void bench_gemm(int M, int N, int K, const char *what) {
         if (run_gemm(&ours) != LIS_OK || lis_stream_sync(S) != LIS_OK) { row("ops", "gemm", p, "igemm", (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1); continue; }
         double d = dev_dev(C, Cref, (size_t)M * N);
         if (!(d <= bound_of((lis_precision)prec))) { failed_check("ops", "gemm", p, "igemm", (lis_precision)prec, d, bound_of((lis_precision)prec)); continue; }
-        row("ops", "gemm", p, prec ? "igemm (tensor cores)" : "igemm v3", (lis_precision)prec, gtime(run_gemm, &ours, 0, 1, 5),
+        row("ops", "gemm", p, prec ? (lis_igemm_mma_enabled() ? "igemm mma (experimental)" : "igemm (tensor cores)") : "igemm v3", (lis_precision)prec, gtime(run_gemm, &ours, 0, 1, 5),
             fl, 0, 0, NULL, rl.ok ? rl.mean : 0, prec ? d : -1);
         if (prec == LIS_PREC_FP32) { /* the previous kernel, same run: new vs old */
             gemm_ctx old = ours;
@@ -522,10 +522,13 @@ static void bench_modconv(int B, int I, int O, int H, const char *what) {
             mc_ctx c = ref;
             c.v = &v[i];
             c.y = y;
-            if (run_mc(&c) != LIS_OK || lis_stream_sync(S) != LIS_OK) { row("ops", "modconv", pr, v[i].name, v[i].prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1); continue; }
+            /* the reduced precisions run on the experimental mma.sync kernels with LIS_MMA_CUDA=1 */
+            char vn[64];
+            snprintf(vn, sizeof vn, "%s%s", v[i].name, v[i].prec && lis_igemm_mma_enabled() ? " mma (experimental)" : "");
+            if (run_mc(&c) != LIS_OK || lis_stream_sync(S) != LIS_OK) { row("ops", "modconv", pr, vn, v[i].prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1); continue; }
             const double d = dev_dev(y, yref, ny);
-            if (!(d <= bound_of(v[i].prec))) { failed_check("ops", "modconv", pr, v[i].name, v[i].prec, d, bound_of(v[i].prec)); continue; }
-            row("ops", "modconv", pr, v[i].name, v[i].prec, gtime(run_mc, &c, 0, 1, 5), fl, 0, 0, NULL, 0, v[i].prec ? d : -1);
+            if (!(d <= bound_of(v[i].prec))) { failed_check("ops", "modconv", pr, vn, v[i].prec, d, bound_of(v[i].prec)); continue; }
+            row("ops", "modconv", pr, vn, v[i].prec, gtime(run_mc, &c, 0, 1, 5), fl, 0, 0, NULL, 0, v[i].prec ? d : -1);
         }
     }
     lis_modconv_cuda_weights_free(&mw);
@@ -1039,6 +1042,9 @@ static void suite_generator(const char *wpath, const char *batches) {
     lis_sgxl_free(&g);
 }
 
+/* the classifier's row label: the experimental mma.sync kernels when LIS_MMA_CUDA=1 */
+static const char *cls_variant(void) { return lis_igemm_mma_enabled() ? "lis (cuda, mma experimental)" : "lis (cuda)"; }
+
 typedef struct {
     lis_resnet_cuda *rc;
     int N;
@@ -1096,30 +1102,30 @@ static void suite_classifier(const char *batches) {
     for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
         if (!g_prec_on[prec]) continue;
         const char *pn = lis_precision_name((lis_precision)prec);
-        if (over_budget()) { skipped_variant("classifier", "resnet50 forward", "-", "lis (cuda)", pn, "time budget"); continue; }
+        if (over_budget()) { skipped_variant("classifier", "resnet50 forward", "-", cls_variant(), pn, "time budget"); continue; }
         lis_resnet_cuda rc;
         if (lis_resnet_cuda_init(&rc, &net, &wts, (lis_precision)prec, 0) != LIS_OK) {
-            skipped_variant("classifier", "resnet50 forward", "-", "lis (cuda)", pn, lis_err_msg());
+            skipped_variant("classifier", "resnet50 forward", "-", cls_variant(), pn, lis_err_msg());
             continue;
         }
         for (int i = 0; i < nb; i++) {
             const int N = bl[i];
             char pr[64];
             snprintf(pr, sizeof pr, "batch %d", N);
-            if (over_budget()) { skipped_variant("classifier", "resnet50 forward", pr, "lis (cuda)", pn, "time budget"); continue; }
+            if (over_budget()) { skipped_variant("classifier", "resnet50 forward", pr, cls_variant(), pn, "time budget"); continue; }
             if (lis_resnet_cuda_plan(&rc, N, 224, 224) != LIS_OK) {
-                skipped_variant("classifier", "resnet50 forward", pr, "lis (cuda)", pn, lis_err_msg());
+                skipped_variant("classifier", "resnet50 forward", pr, cls_variant(), pn, lis_err_msg());
                 continue;
             }
             float *hx = malloc(sizeof(float) * N * 3 * 224 * 224);
             cls_input(hx, N);
             lis_status st = lis_dev_h2d(rc.x, hx, sizeof(float) * N * 3 * 224 * 224, rc.stream);
             free(hx);
-            if (st != LIS_OK) { skipped_variant("classifier", "resnet50 forward", pr, "lis (cuda)", pn, lis_err_msg()); continue; }
+            if (st != LIS_OK) { skipped_variant("classifier", "resnet50 forward", pr, cls_variant(), pn, lis_err_msg()); continue; }
             cls_ctx c = {&rc, N};
             S = rc.stream; /* validate and time on the net's stream */
             if (run_cls(&c) != LIS_OK || lis_stream_sync(rc.stream) != LIS_OK) {
-                row("classifier", "resnet50 forward", pr, "lis (cuda)", (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+                row("classifier", "resnet50 forward", pr, cls_variant(), (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
                 S = NULL;
                 continue;
             }
@@ -1128,7 +1134,7 @@ static void suite_classifier(const char *batches) {
             double dev = -1, vdev = all_finite(lg, (size_t)N * ncls) ? 0 : INFINITY;
             if (vdev == 0 && lcpu) vdev = net_dev(lg, lcpu, ncls);
             if (!(vdev <= bound)) {
-                failed_check("classifier", "resnet50 forward", pr, "lis (cuda)", (lis_precision)prec, vdev, bound);
+                failed_check("classifier", "resnet50 forward", pr, cls_variant(), (lis_precision)prec, vdev, bound);
                 free(lg);
                 S = NULL;
                 continue;
@@ -1139,7 +1145,7 @@ static void suite_classifier(const char *batches) {
             }
             free(lg);
             gres r = gtime(run_cls, &c, 0, 0, g_net_reps + 1);
-            row("classifier", "resnet50 forward", pr, "lis (cuda)", (lis_precision)prec, r, fl * N, 0, 0, NULL, 0, dev);
+            row("classifier", "resnet50 forward", pr, cls_variant(), (lis_precision)prec, r, fl * N, 0, 0, NULL, 0, dev);
             if (r.ok) printf("|   |   | %s | images/s | %s | %.1f | | | |\n", pr, pn, N / r.mean);
             S = NULL;
         }
@@ -1181,15 +1187,15 @@ static void suite_e2e(const char *wpath, const char *batches) {
     for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
         if (!g_prec_on[prec]) continue;
         const char *pn = lis_precision_name((lis_precision)prec);
-        if (over_budget()) { skipped_variant("e2e", "generate+classify", "-", "lis (cuda)", pn, "time budget"); continue; }
+        if (over_budget()) { skipped_variant("e2e", "generate+classify", "-", cls_variant(), pn, "time budget"); continue; }
         lis_sgxl_cuda gc;
         lis_resnet_cuda rc;
         if (lis_sgxl_cuda_init(&gc, &g, (lis_precision)prec, 0) != LIS_OK) {
-            skipped_variant("e2e", "generate+classify", "-", "lis (cuda)", pn, lis_err_msg());
+            skipped_variant("e2e", "generate+classify", "-", cls_variant(), pn, lis_err_msg());
             continue;
         }
         if (lis_resnet_cuda_init(&rc, &net, &wts, (lis_precision)prec, 0) != LIS_OK) {
-            skipped_variant("e2e", "generate+classify", "-", "lis (cuda)", pn, lis_err_msg());
+            skipped_variant("e2e", "generate+classify", "-", cls_variant(), pn, lis_err_msg());
             lis_sgxl_cuda_free(&gc);
             continue;
         }
@@ -1197,10 +1203,10 @@ static void suite_e2e(const char *wpath, const char *batches) {
             const int B = bl[i];
             char pr[64];
             snprintf(pr, sizeof pr, "batch %d", B);
-            if (over_budget()) { skipped_variant("e2e", "generate+classify", pr, "lis (cuda)", pn, "time budget"); continue; }
+            if (over_budget()) { skipped_variant("e2e", "generate+classify", pr, cls_variant(), pn, "time budget"); continue; }
             if (lis_sgxl_cuda_plan(&gc, B) != LIS_OK ||
                 lis_dev_h2d(gc.ws, ws, sizeof(float) * g.num_ws * g.w_dim * B, gc.stream) != LIS_OK) {
-                skipped_variant("e2e", "generate+classify", pr, "lis (cuda)", pn, lis_err_msg());
+                skipped_variant("e2e", "generate+classify", pr, cls_variant(), pn, lis_err_msg());
                 continue;
             }
             e2e_ctx c = {&gc, &rc, B};
@@ -1208,7 +1214,7 @@ static void suite_e2e(const char *wpath, const char *batches) {
             /* validation before timing (the parts are checked in the other suites and the tests):
              * every r and logit finite */
             if (run_e2e(&c) != LIS_OK || lis_stream_sync(rc.stream) != LIS_OK) {
-                row("e2e", "generate+classify", pr, "lis (cuda)", (lis_precision)prec, (gres){0, 0, 0}, 0, 0, B, "images/s", 0, -1);
+                row("e2e", "generate+classify", pr, cls_variant(), (lis_precision)prec, (gres){0, 0, 0}, 0, 0, B, "images/s", 0, -1);
                 S = NULL;
                 continue;
             }
@@ -1217,12 +1223,12 @@ static void suite_e2e(const char *wpath, const char *batches) {
             free(lg);
             free(fr);
             if (!fin) {
-                failed_check("e2e", "generate+classify", pr, "lis (cuda)", (lis_precision)prec, INFINITY, 0);
+                failed_check("e2e", "generate+classify", pr, cls_variant(), (lis_precision)prec, INFINITY, 0);
                 S = NULL;
                 continue;
             }
             gres r = gtime(run_e2e, &c, 0, 0, g_net_reps);
-            row("e2e", "generate+classify", pr, "lis (cuda)", (lis_precision)prec, r, 0, 0, B, "images/s", 0, -1);
+            row("e2e", "generate+classify", pr, cls_variant(), (lis_precision)prec, r, 0, 0, B, "images/s", 0, -1);
             S = NULL;
         }
         lis_resnet_cuda_free(&rc);

@@ -26,6 +26,7 @@
 #include <cuda_fp16.h>
 #include <mma.h>
 
+#include "kernels/igemm_common.cuh"
 #include "runtime/cuda_common.cuh"
 
 extern "C" {
@@ -37,88 +38,7 @@ using namespace nvcuda;
 
 namespace {
 
-struct Args {
-    const float *x, *w;
-    float *y;
-    const float *in_scale, *out_scale, *bias, *res;
-    int N, C, H, W, K, R, S, sh, sw, ph, pw, dh, dw, Ho, Wo, act;
-    float slope;
-    int M, Kd, Ntot, HWo, RS;
-};
-
-constexpr int FAR = -(1 << 29); // a coordinate offset that fails every bounds check
-
-// Per-thread constants of one B column (output pixel).
-struct Col {
-    int64_t base; // b * C*H*W
-    int pix;      // iy0 * W + ix0
-    int iy0, ix0; // top-left input coordinate of the receptive field (FAR if n >= Ntot)
-    int sbase;    // b * C (in_scale row)
-};
-
-__device__ __forceinline__ Col col_of(const Args &a, int n) {
-    Col c;
-    if (n >= a.Ntot) {
-        c.base = 0; c.pix = 0; c.iy0 = FAR; c.ix0 = FAR; c.sbase = 0;
-        return c;
-    }
-    int b = n / a.HWo, p = n - b * a.HWo;
-    int oy = p / a.Wo, ox = p - oy * a.Wo;
-    c.iy0 = oy * a.sh - a.ph;
-    c.ix0 = ox * a.sw - a.pw;
-    c.base = (int64_t)b * a.C * a.H * a.W;
-    c.pix = c.iy0 * a.W + c.ix0;
-    c.sbase = b * a.C;
-    return c;
-}
-
-// Offset table of one tile of depth indices (entries k0 .. k0 + n - 1), filled by threads t < n.
-struct KTab {
-    int off, dy, dx, c;
-};
-
-__device__ __forceinline__ KTab ktab_entry(const Args &a, int k) {
-    KTab e;
-    if (k < a.Kd) {
-        int ci = k / a.RS, rs = k - ci * a.RS;
-        int r = rs / a.S, s = rs - r * a.S;
-        e.dy = r * a.dh;
-        e.dx = s * a.dw;
-        e.off = (ci * a.H + e.dy) * a.W + e.dx;
-        e.c = ci;
-    } else {
-        e.dy = FAR; e.dx = 0; e.off = 0; e.c = 0;
-    }
-    return e;
-}
-
-__device__ __forceinline__ float gather(const Args &a, const Col &c, const KTab &e) {
-    int iy = c.iy0 + e.dy, ix = c.ix0 + e.dx;
-    float v = 0.0f;
-    if ((unsigned)iy < (unsigned)a.H && (unsigned)ix < (unsigned)a.W) {
-        v = __ldg(a.x + c.base + c.pix + e.off);
-        if (a.in_scale) v *= __ldg(a.in_scale + c.sbase + e.c);
-    }
-    return v;
-}
-
-__device__ __forceinline__ float load_w(const Args &a, int m, int k) {
-    return (m < a.M && k < a.Kd) ? __ldg(a.w + (int64_t)m * a.Kd + k) : 0.0f;
-}
-
-// Epilogue: y = act(acc * out_scale + bias + res), in the reference's order.
-__device__ __forceinline__ void store_out(const Args &a, int m, int n, float acc) {
-    if (m >= a.M || n >= a.Ntot) return;
-    int b = n / a.HWo, p = n - b * a.HWo;
-    float v = acc;
-    if (a.out_scale) v *= a.out_scale[(int64_t)b * a.M + m];
-    if (a.bias) v += a.bias[m];
-    int64_t off = ((int64_t)b * a.M + m) * a.HWo + p;
-    if (a.res) v += a.res[off];
-    if (a.act == 1) v = v > 0.0f ? v : 0.0f;
-    else if (a.act == 2) v = v >= 0.0f ? v : v * a.slope;
-    a.y[off] = v;
-}
+using namespace lis_igemm;
 
 // ---------------------------------------------------------------- v1: naive
 
@@ -455,21 +375,6 @@ __global__ __launch_bounds__(256) void igemm_tc_kernel(Args a) {
 
 // ---------------------------------------------------------------- host side
 
-Args make_args(const lis_igemm_params *p, const float *x, const float *w, float *y) {
-    Args a;
-    a.x = x; a.w = w; a.y = y;
-    a.in_scale = p->in_scale; a.out_scale = p->out_scale; a.bias = p->bias; a.res = p->res;
-    a.N = p->N; a.C = p->C; a.H = p->H; a.W = p->W; a.K = p->K; a.R = p->R; a.S = p->S;
-    a.sh = p->stride_h; a.sw = p->stride_w; a.ph = p->pad_h; a.pw = p->pad_w; a.dh = p->dil_h; a.dw = p->dil_w;
-    lis_igemm_out_shape(p, &a.Ho, &a.Wo);
-    a.act = p->act; a.slope = p->slope;
-    a.M = p->K;
-    a.Kd = p->C * p->R * p->S;
-    a.HWo = a.Ho * a.Wo;
-    a.Ntot = p->N * a.HWo;
-    a.RS = p->R * p->S;
-    return a;
-}
 
 lis_status run_v1(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     LIS_TRY(lis_igemm_check(p));
@@ -529,7 +434,7 @@ lis_status run_wino(const lis_igemm_params *p, const float *x, const float *w, f
 }
 
 template <int P>
-lis_status run_tc(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+lis_status run_wmma(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     LIS_TRY(lis_igemm_check(p));
     Args a = make_args(p, x, w, y);
     dim3 grid((unsigned)lis_ceil_div(a.Ntot, TC_BN), (unsigned)lis_ceil_div(a.M, TC_BM));
@@ -558,7 +463,12 @@ const lis_igemm_variant g_variants[] = {
     {"tf32", lis_igemm_cuda_tf32, LIS_PREC_TF32, "WMMA m16n16k8 tf32, 128x128x32 tiles, fp32 accumulate"},
     {"bf16", lis_igemm_cuda_bf16, LIS_PREC_BF16, "WMMA m16n16k16 bf16, 128x128x32 tiles, fp32 accumulate"},
     {"fp16", lis_igemm_cuda_fp16, LIS_PREC_FP16, "WMMA m16n16k16 fp16, 128x128x32 tiles, fp32 accumulate"},
+    // EXPERIMENTAL, listed only with LIS_MMA_CUDA=1 (keep them last)
+    {"tf32 mma", lis_igemm_cuda_mma_tf32, LIS_PREC_TF32, "mma.sync m16n8k8 tf32, cp.async 4 stages, 128x128x16"},
+    {"bf16 mma", lis_igemm_cuda_mma_bf16, LIS_PREC_BF16, "mma.sync m16n8k16 bf16, cp.async 4 stages, 128x128x16"},
+    {"fp16 mma", lis_igemm_cuda_mma_fp16, LIS_PREC_FP16, "mma.sync m16n8k16 fp16, cp.async 4 stages, 128x128x16"},
 };
+constexpr int N_MMA_VARIANTS = 3;
 
 } // namespace
 
@@ -607,27 +517,33 @@ lis_status lis_igemm_cuda_wino(const lis_igemm_params *p, const float *x, const 
     return run_wino(p, x, w, y, s);
 }
 lis_status lis_igemm_cuda_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    return run_tc<LIS_PREC_TF32>(p, x, w, y, s);
+    return run_wmma<LIS_PREC_TF32>(p, x, w, y, s);
 }
 lis_status lis_igemm_cuda_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    return run_tc<LIS_PREC_BF16>(p, x, w, y, s);
+    return run_wmma<LIS_PREC_BF16>(p, x, w, y, s);
 }
 lis_status lis_igemm_cuda_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    return run_tc<LIS_PREC_FP16>(p, x, w, y, s);
+    return run_wmma<LIS_PREC_FP16>(p, x, w, y, s);
 }
 
 int lis_igemm_cuda_variants(const lis_igemm_variant **out) {
     *out = g_variants;
-    return (int)(sizeof g_variants / sizeof g_variants[0]);
+    const int n = (int)(sizeof g_variants / sizeof g_variants[0]);
+    return lis_igemm_mma_enabled() ? n : n - N_MMA_VARIANTS;
 }
 
 lis_status lis_igemm_cuda(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,
                           lis_stream s) {
     switch (prec) {
     case LIS_PREC_FP32: return run_fp32(p, x, w, y, s);
-    case LIS_PREC_TF32: return run_tc<LIS_PREC_TF32>(p, x, w, y, s);
-    case LIS_PREC_BF16: return run_tc<LIS_PREC_BF16>(p, x, w, y, s);
-    case LIS_PREC_FP16: return run_tc<LIS_PREC_FP16>(p, x, w, y, s);
+    case LIS_PREC_TF32:
+    case LIS_PREC_BF16:
+    case LIS_PREC_FP16:
+        // the experimental mma.sync kernels (kernels/igemm_mma.cu) when asked for and able
+        if (lis_igemm_mma_enabled()) return lis_igemm_cuda_mma(p, prec, x, w, y, s);
+        return prec == LIS_PREC_TF32 ? run_wmma<LIS_PREC_TF32>(p, x, w, y, s)
+             : prec == LIS_PREC_BF16 ? run_wmma<LIS_PREC_BF16>(p, x, w, y, s)
+                                     : run_wmma<LIS_PREC_FP16>(p, x, w, y, s);
     default: return lis_err_set("igemm: unknown precision %d", (int)prec);
     }
 }

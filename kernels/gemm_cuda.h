@@ -88,6 +88,16 @@ lis_status lis_igemm_cuda_wino(const lis_igemm_params *p, const float *x, const 
 lis_status lis_igemm_cuda_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+/* EXPERIMENTAL (kernels/igemm_mma.cu): mma.sync tensor-core kernels with a 4-stage cp.async
+ * pipeline, TF32/BF16/FP16. With LIS_MMA_CUDA=1 in the environment lis_igemm_cuda takes
+ * them for the reduced precisions and the
+ * variant table lists them ("tf32 mma", ...); otherwise nothing uses them. */
+int lis_igemm_mma_enabled(void);
+lis_status lis_igemm_cuda_mma(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,
+                              lis_stream s);
+lis_status lis_igemm_cuda_mma_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+lis_status lis_igemm_cuda_mma_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+lis_status lis_igemm_cuda_mma_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 /* The shipped kernel for a precision. */
 lis_status lis_igemm_cuda(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,
                           lis_stream s);

@@ -36,6 +36,8 @@
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
 #             $SGXL_SRC or .gpu_deps/sgxl, its plugins compiled in the background during
 #             the build), rows in the same bench.jsonl
+#   mma-ops, mma-bench  the experimental mma.sync kernels (kernels/igemm_mma.cu, opt-in with
+#             LIS_MMA_CUDA=1): their checks, networks and a memcheck, then their rows, last
 #   goals     bench/gpu_goals.py: the issue's targets (generator b32 fp32 vs the original,
 #             bf16 convolutions vs the measured matrix rate, ResNet-50 b64 vs torchvision)
 #   plugins   only when --steps names it (and not torch): the original's CUDA plugins built
@@ -58,7 +60,7 @@ OUTDIR=""
 DRY=0
 SKIP_BUILD=0
 QUICK=0
-STEPS_WANTED="ops,nets,sanitize,cli,bench,torch,goals"
+STEPS_WANTED="ops,nets,sanitize,cli,bench,torch,mma,goals"
 MODE=run
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -477,7 +479,7 @@ elif [ $HAVE_GPU = 0 ] && [ $DRY = 1 ]; then
     bench_step bench-net 30 generator,classifier,e2e --budget 10
 else
     l=$(left)
-    bench_step bench-ops 100 ops --seconds 0.2 --budget $((l > 180 ? 70 : l / 3))
+    bench_step bench-ops 100 ops --seconds 0.1 --budget $((l > 180 ? 40 : l / 4))
     # the full-size generator once, shared by the generator and end-to-end suites
     FULL=/tmp/lis_gpu_check_full.safetensors
     have_bin lis-run && ./lis-run convert tests/data/sgxl_imagenet256_synth/weights.manifest \
@@ -487,14 +489,15 @@ else
     # generator row cannot starve the classifier: the rows the targets need come first
     # (classifier batch 64, generator batch 32 in float32), the rest as time allows
     l=$(left)
-    TORCH_RESERVE=$([ -n "$PY" ] && echo $((l > 240 ? 90 : l / 3)) || echo 0)
+    TORCH_RESERVE=$([ -n "$PY" ] && want torch && echo $((l > 240 ? 90 : l / 3)) || echo 0)
+    want mma && TORCH_RESERVE=$((TORCH_RESERVE + 45))
     l=$((l - TORCH_RESERVE))
     bench_step bench-cls 60 classifier --cls-batch 64,256,1 --budget $((l > 160 ? 30 : l / 5)) --net-reps 2
     l=$(($(left) - TORCH_RESERVE))
     bench_step bench-gen 120 generator ${FULL:+--weights "$FULL"} --gen-batch $([ $QUICK = 1 ] && echo 32,8 || echo 32,8,1,64) \
-        --budget $((l > 120 ? 80 : l / 2)) --net-reps 1
+        --budget $((l > 120 ? 40 : l / 3)) --net-reps 1
     l=$(($(left) - TORCH_RESERVE))
-    bench_step bench-e2e 45 e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? 20 : l / 3)) --net-reps 1
+    bench_step bench-e2e 45 e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? 10 : l / 4)) --net-reps 1
 fi
 
 # ---------------------------------------------------------------- PyTorch baselines
@@ -508,7 +511,7 @@ elif [ -z "$PY" ] || ! "$PY" -c 'import torch, torchvision' >/dev/null 2>&1; the
 else
     t0=$(date +%s)
     run_step torch-resnet 40 "$LOGS/torch-resnet.log" "$PY" bench/torchvision_resnet50.py --device cuda \
-        --batch 64,256,1 --precisions fp32,tf32,bf16,fp16 --min-time 0.5 --budget 25 --jsonl "$JSONL"
+        --batch 64,256,1 --precisions fp32,tf32,bf16,fp16 --min-time 0.3 --budget 18 --jsonl "$JSONL"
     rc_resnet=$STEP_RC
     plugins="no StyleGAN-XL sources ($SGXL): original generator not measured"
     rc_sgxl=0
@@ -517,8 +520,8 @@ else
         [ -n "$PLUGIN_PID" ] && { timeout $(($(left) > 70 ? $(left) - 60 : 10)) tail --pid="$PLUGIN_PID" -f /dev/null; kill "$PLUGIN_PID" 2>/dev/null; }
         plugins=$(grep -h '^plugin ' "$LOGS/torch-plugins.log" 2>/dev/null | tr '\n' ';')
         l=$(left)
-        run_step torch-sgxl 90 "$LOGS/torch-sgxl.log" "$PY" bench/sgxl_torch_baseline.py --sgxl-src "$SGXL" --device cuda \
-            --batch 32,8,1 --modes fp32,tf32,mixed --min-time 1 --budget $((l > 90 ? 50 : l / 2)) --jsonl "$JSONL"
+        run_step torch-sgxl 75 "$LOGS/torch-sgxl.log" "$PY" bench/sgxl_torch_baseline.py --sgxl-src "$SGXL" --device cuda \
+            --batch 32,8 --modes fp32,tf32,mixed --min-time 1 --budget $((l > 90 ? 30 : l / 3)) --jsonl "$JSONL"
         rc_sgxl=$STEP_RC
     fi
     status=ok
@@ -529,6 +532,36 @@ else
     record torch "$status" $(($(date +%s) - t0)) "${n_resnet:-0} torchvision rows, ${n_sgxl:-0} original-generator rows; ${plugins:-plugin build log empty}"
     detail "### PyTorch baselines (same run, same GPU)
 $(grep -hE '^(torch |plugin |\|)' "$LOGS/torch-resnet.log" "$LOGS/torch-sgxl.log" 2>/dev/null)"
+fi
+
+# ---------------------------------------------------------------- experimental: mma.sync kernels
+
+# kernels/igemm_mma.cu is opt-in (LIS_MMA_CUDA=1) until it has passed here: its checks (every
+# igemm case with the mma variants listed, the networks with the reduced precisions on it, a
+# memcheck) and its timings, last, with what is left of the budget; a failure is reported
+# as EXPERIMENTAL and does not fail the check
+if want mma && [ $HAVE_GPU = 1 ] && have_bin $BUILD/tests/test_cuda_ops && [ "$(left)" -ge 30 ]; then
+    run_step mma-ops 45 "$LOGS/mma-ops.log" env LIS_MMA_CUDA=1 bash -c "$BUILD/tests/test_cuda_ops --op conv2d && \
+        $BUILD/tests/test_cuda_ops --op gemm && $BUILD/tests/test_cuda_ops --op modconv && $BUILD/tests/test_cuda_nets && \
+        ${SANITIZER:-true} ${SANITIZER:+--tool memcheck --error-exitcode 9} $BUILD/tests/test_cuda_ops --quick --op conv2d"
+    mma_rc=$STEP_RC
+    record mma-ops "$([ $mma_rc -eq 0 ] && echo ok || echo "EXPERIMENTAL FAIL (rc $mma_rc; the shipped paths do not use it)")" \
+        "$STEP_SECS" "$(grep -c '^ok .*mma' "$LOGS/mma-ops.log") mma checks ok, $(grep -c '^FAIL' "$LOGS/mma-ops.log") failed; $(grep 'ERROR SUMMARY' "$LOGS/mma-ops.log" | tail -1)"
+    harness_details "mma-ops (LIS_MMA_CUDA=1)" "$LOGS/mma-ops.log"
+    if [ $mma_rc -eq 0 ] && have_bin bench/lis-bench && [ "$(left)" -ge 25 ]; then
+        l=$(left)
+        run_step mma-bench 60 "$LOGS/mma-bench.log" env LIS_MMA_CUDA=1 bash -c "./bench/lis-bench cuda ops --filter gemm \
+            --precisions tf32,bf16,fp16 --seconds 0.1 --budget 12 --jsonl $JSONL; ./bench/lis-bench cuda ops --filter 'conv2d (ResNet-50)' \
+            --precisions tf32,bf16 --seconds 0.1 --budget 12 --jsonl $JSONL; ./bench/lis-bench cuda ops --filter modconv \
+            --precisions bf16 --seconds 0.1 --budget 8 --jsonl $JSONL; ./bench/lis-bench cuda classifier --cls-batch 64,256 \
+            --precisions tf32,bf16,fp16 --budget $((l > 60 ? 15 : 8)) --jsonl $JSONL"
+        record mma-bench "$([ $STEP_RC -eq 0 ] && echo ok || echo "EXPERIMENTAL FAIL (rc $STEP_RC)")" "$STEP_SECS" \
+            "$(grep -E '^lis-bench cuda:' "$LOGS/mma-bench.log" | tail -1)"
+        detail "### mma-bench (LIS_MMA_CUDA=1)
+$(grep -E '^(\||## )' "$LOGS/mma-bench.log")"
+    fi
+elif want mma && [ $HAVE_GPU = 1 ]; then
+    record mma-ops "skipped" 0 "time budget or test binary"
 fi
 
 rm -f /tmp/lis_gpu_check_full.safetensors

@@ -1,0 +1,346 @@
+// igemm_mma.cu — the implicit-GEMM convolution on tensor cores with mma.sync and a cp.async
+// pipeline (see kernels/gemm_cuda.h, lis_igemm_cuda_mma). EXPERIMENTAL: used only with
+// LIS_MMA_CUDA=1 until the GPU check has validated it.
+//
+// Why: the WMMA kernels of gemm.cu stage every operand through registers with one tile of
+// prefetch, so with one 8-warp block per SM a warp waits ~75% of its cycles on global
+// loads (ncu on an H200, 2026-11-27: 0.11 instructions issued per scheduler and cycle, 18
+// TFLOP/s on a 4096^3 bf16 GEMM). Here the operands go to shared memory by cp.async, as
+// float32, MM_ST tiles ahead; they are rounded to the precision when the fragments are read
+// (one cvt per pair), and the products are mma.sync m16n8k16 (bf16, fp16) or m16n8k8 (tf32)
+// with float32 accumulators.
+//
+// Tiles: 128 (output channels) x 128 (output pixels) x 16 (depth), 256 threads = 8 warps in
+// 2 x 4, each 64 x 32 (4 x 4 MMA tiles). Shared: MM_ST stages of A [128][LDA] and B [16][LDB]
+// floats, strides chosen so that the fragment reads are free of bank conflicts:
+//   bf16/fp16: A reads float2 (row g, depth 2t) -> LDA = 24; B reads (depth 2t, column g)
+//              -> LDB = 132 (2 LDB = 8 mod 32)
+//   tf32:      A reads (row g, depth t) -> LDA = 20; B reads (depth t, column g) -> LDB = 136
+// Loads: A (weights, row-major M x Kd) by 16-byte copies when Kd % 4 == 0 and w is aligned,
+// else 4-byte copies; B by 16-byte copies when the convolution is a plain GEMM (1x1, stride
+// 1, no padding, H*W % 4 == 0, aligned), else 4-byte copies of the gather (the offset table
+// of gemm.cu, one per stage), out-of-bounds elements zero-filled by the copy itself.
+// in_scale (the generator's styles): each thread multiplies the elements it copied itself, once
+// they have landed and before the barrier that publishes the stage (the copy cannot scale).
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <mma.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/igemm_common.cuh"
+#include "runtime/cuda_common.cuh"
+
+namespace {
+
+using namespace lis_igemm;
+
+constexpr int MM_BM = 128, MM_BN = 128, MM_BK = 16, MM_ST = 4;
+
+template <int P> struct Mm;
+template <> struct Mm<LIS_PREC_TF32> {
+    static constexpr int LDA = 20, LDB = 136;
+};
+template <> struct Mm<LIS_PREC_BF16> {
+    static constexpr int LDA = 24, LDB = 132;
+};
+template <> struct Mm<LIS_PREC_FP16> {
+    static constexpr int LDA = 24, LDB = 132;
+};
+
+template <int P> __host__ __device__ constexpr int stage_floats() { return MM_BM * Mm<P>::LDA + MM_BK * Mm<P>::LDB; }
+template <int P> constexpr size_t smem_bytes() { return sizeof(float) * (size_t)MM_ST * stage_floats<P>(); }
+
+__device__ __forceinline__ void cp16(float *dst, const float *src, bool full) {
+    const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(full ? 16 : 0));
+}
+__device__ __forceinline__ void cp4(float *dst, const float *src, bool full) {
+    const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d), "l"(src), "r"(full ? 4 : 0));
+}
+__device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N> __device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+
+// two floats -> one register of two 16-bit values, the first in the low half (the MMA's order)
+template <int P> __device__ __forceinline__ uint32_t pack2(float lo, float hi);
+template <> __device__ __forceinline__ uint32_t pack2<LIS_PREC_BF16>(float lo, float hi) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&v);
+}
+template <> __device__ __forceinline__ uint32_t pack2<LIS_PREC_FP16>(float lo, float hi) {
+    __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<uint32_t *>(&v);
+}
+__device__ __forceinline__ uint32_t tf32(float v) { return __float_as_uint(nvcuda::wmma::__float_to_tf32(v)); }
+
+template <int P> __device__ __forceinline__ void mma16(float *d, const uint32_t *a, const uint32_t *b);
+template <> __device__ __forceinline__ void mma16<LIS_PREC_BF16>(float *d, const uint32_t *a, const uint32_t *b) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+template <> __device__ __forceinline__ void mma16<LIS_PREC_FP16>(float *d, const uint32_t *a, const uint32_t *b) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+__device__ __forceinline__ void mma8_tf32(float *d, const uint32_t *a, const uint32_t *b) {
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// One warp's 64 x 32 products of one stage: As [128][LDA], Bs [16][LDB] (float32).
+// Fragment layouts (PTX ISA, mma.m16n8k16 / m16n8k8): g = lane / 4, t = lane % 4;
+//   A 16x16: {a0,a1} (row g, depth 2t, 2t+1), {a2,a3} row g+8, {a4,a5} depth +8, {a6,a7} both
+//   B 16x8:  {b0,b1} (depth 2t, 2t+1, column g), {b2,b3} depth +8
+//   A 16x8 tf32: a0 (g, t), a1 (g+8, t), a2 (g, t+4), a3 (g+8, t+4); B 8x8: b0 (t, g), b1 (t+4, g)
+//   C 16x8:  c0,c1 (row g, columns 2t, 2t+1), c2,c3 row g+8
+template <int P>
+__device__ __forceinline__ void stage_products(const float *As, const float *Bs, int wm, int wn, int g, int t,
+                                               float (&acc)[4][4][4]) {
+    constexpr int LDA = Mm<P>::LDA, LDB = Mm<P>::LDB;
+    if constexpr (P == LIS_PREC_TF32) {
+#pragma unroll
+        for (int kb = 0; kb < MM_BK; kb += 8) {
+            uint32_t a[4][4], b[4][2];
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                const float *r0 = As + (wm * 64 + i * 16 + g) * LDA + kb + t, *r8 = r0 + 8 * LDA;
+                a[i][0] = tf32(r0[0]); a[i][1] = tf32(r8[0]); a[i][2] = tf32(r0[4]); a[i][3] = tf32(r8[4]);
+            }
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                const float *c = Bs + (kb + t) * LDB + wn * 32 + j * 8 + g;
+                b[j][0] = tf32(c[0]); b[j][1] = tf32(c[4 * LDB]);
+            }
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) mma8_tf32(acc[i][j], a[i], b[j]);
+        }
+    } else {
+        uint32_t a[4][4], b[4][2];
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            const float *r0 = As + (wm * 64 + i * 16 + g) * LDA + 2 * t, *r8 = r0 + 8 * LDA;
+            const float2 v00 = *reinterpret_cast<const float2 *>(r0), v10 = *reinterpret_cast<const float2 *>(r8);
+            const float2 v01 = *reinterpret_cast<const float2 *>(r0 + 8), v11 = *reinterpret_cast<const float2 *>(r8 + 8);
+            a[i][0] = pack2<P>(v00.x, v00.y); a[i][1] = pack2<P>(v10.x, v10.y);
+            a[i][2] = pack2<P>(v01.x, v01.y); a[i][3] = pack2<P>(v11.x, v11.y);
+        }
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const float *c = Bs + 2 * t * LDB + wn * 32 + j * 8 + g;
+            b[j][0] = pack2<P>(c[0], c[LDB]);
+            b[j][1] = pack2<P>(c[8 * LDB], c[9 * LDB]);
+        }
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) mma16<P>(acc[i][j], a[i], b[j]);
+    }
+}
+
+// VA: 16-byte copies of the weight rows; PLAIN: 16-byte copies of B (a plain GEMM)
+template <int P, bool VA, bool PLAIN>
+__global__ __launch_bounds__(256) void igemm_mma_kernel(Args a) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    constexpr int LDA = Mm<P>::LDA, LDB = Mm<P>::LDB, SF = stage_floats<P>();
+    extern __shared__ float4 mm_smem[];
+    float *const sm = reinterpret_cast<float *>(mm_smem);
+    __shared__ KTab tab[MM_ST][MM_BK]; // gather offsets of the tile of each stage slot
+    const int t = threadIdx.x, lane = t & 31, warp = t >> 5, g = lane >> 2, tq = lane & 3;
+    const int wm = warp >> 2, wn = warp & 3;
+    const int m0 = blockIdx.y * MM_BM, n0 = blockIdx.x * MM_BN;
+    const int nk = (a.Kd + MM_BK - 1) / MM_BK;
+    // A copies: VA: rows (t >> 2) + 64q, depths (t & 3) * 4 .. +3; else rows (t >> 4) + 16q, depth t & 15
+    // B copies: PLAIN: depths (t >> 5) + 8q, columns (t & 31) * 4 .. +3; else column t & 127, depths (t >> 7) + 2q
+    const int HW = a.HWo;
+    int64_t pb = 0;
+    int psb = 0; // in_scale row of the plain columns' image
+    bool pv = false;
+    Col col = {};
+    if (PLAIN) {
+        const int n = n0 + (t & 31) * 4, b = n / HW;
+        pv = n < a.Ntot; // all four or none: H*W % 4 == 0
+        pb = pv ? (int64_t)b * a.Kd * HW + (n - b * HW) : 0;
+        psb = pv ? b * a.Kd : 0;
+    } else {
+        col = col_of(a, n0 + (t & 127));
+        if (t < MM_ST * MM_BK) { // the tables of the first MM_ST tiles
+            const int s = t / MM_BK, e = t % MM_BK;
+            tab[s][e] = ktab_entry(a, s * MM_BK + e);
+        }
+        __syncthreads();
+    }
+    auto issue = [&](int kt) {
+        float *As = sm + (kt % MM_ST) * SF, *Bs = As + MM_BM * LDA;
+        const int k0 = kt * MM_BK;
+        if (VA) {
+#pragma unroll
+            for (int q = 0; q < 2; q++) {
+                const int r = (t >> 2) + 64 * q, k = k0 + (t & 3) * 4;
+                const bool in = m0 + r < a.M && k < a.Kd;
+                cp16(As + r * LDA + (t & 3) * 4, in ? a.w + (int64_t)(m0 + r) * a.Kd + k : a.w, in);
+            }
+        } else {
+#pragma unroll
+            for (int q = 0; q < 8; q++) {
+                const int r = (t >> 4) + 16 * q, k = k0 + (t & 15);
+                const bool in = m0 + r < a.M && k < a.Kd;
+                cp4(As + r * LDA + (t & 15), in ? a.w + (int64_t)(m0 + r) * a.Kd + k : a.w, in);
+            }
+        }
+        if (PLAIN) {
+#pragma unroll
+            for (int q = 0; q < 2; q++) {
+                const int kk = (t >> 5) + 8 * q;
+                const bool in = pv && k0 + kk < a.Kd;
+                cp16(Bs + kk * LDB + (t & 31) * 4, in ? a.x + pb + (int64_t)(k0 + kk) * HW : a.x, in);
+            }
+        } else {
+            const KTab *tb = tab[kt % MM_ST];
+#pragma unroll
+            for (int q = 0; q < 8; q++) {
+                const int kk = (t >> 7) + 2 * q;
+                const KTab e = tb[kk];
+                const int iy = col.iy0 + e.dy, ix = col.ix0 + e.dx;
+                const bool in = (unsigned)iy < (unsigned)a.H && (unsigned)ix < (unsigned)a.W;
+                cp4(Bs + kk * LDB + (t & 127), in ? a.x + col.base + col.pix + e.off : a.x, in);
+            }
+        }
+    };
+
+    // in_scale on this thread's own copies of tile kt (indices stay in bounds for zero-filled
+    // elements: the table gives channel 0 past the depth, col_of image 0 past the columns)
+    auto scale_own = [&](int kt) {
+        float *Bs = sm + (kt % MM_ST) * SF + MM_BM * LDA;
+        const int k0 = kt * MM_BK;
+        if (PLAIN) {
+#pragma unroll
+            for (int q = 0; q < 2; q++) {
+                const int kk = (t >> 5) + 8 * q;
+                if (!pv || k0 + kk >= a.Kd) continue;
+                const float sc = __ldg(a.in_scale + psb + k0 + kk);
+                float4 *v = reinterpret_cast<float4 *>(Bs + kk * LDB + (t & 31) * 4);
+                float4 u = *v;
+                u.x *= sc; u.y *= sc; u.z *= sc; u.w *= sc;
+                *v = u;
+            }
+        } else {
+            const KTab *tb = tab[kt % MM_ST];
+#pragma unroll
+            for (int q = 0; q < 8; q++) {
+                const int kk = (t >> 7) + 2 * q;
+                Bs[kk * LDB + (t & 127)] *= __ldg(a.in_scale + col.sbase + tb[kk].c);
+            }
+        }
+    };
+
+    float acc[4][4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) acc[i][j][r] = 0.0f;
+
+    // prologue: tiles 0 .. MM_ST-2 in flight, one commit group each (empty past the end)
+#pragma unroll
+    for (int s = 0; s < MM_ST - 1; s++) {
+        if (s < nk) issue(s);
+        cp_commit();
+    }
+    for (int kt = 0; kt < nk; kt++) {
+        cp_wait<MM_ST - 2>(); // this thread's copies of tile kt have landed...
+        if (a.in_scale) scale_own(kt);
+        __syncthreads();      // ...everyone's; and everyone is done with tile kt-1's stage
+        const int nt = kt + MM_ST - 1;
+        if (nt < nk) issue(nt); // into the stage tile kt-1 used
+        cp_commit();
+        // the table of tile kt + MM_ST into tile kt's slot (read only when tile kt was issued);
+        // it is read after the barrier of the next iteration
+        if (!PLAIN && t < MM_BK) tab[kt % MM_ST][t] = ktab_entry(a, (kt + MM_ST) * MM_BK + t);
+        const float *As = sm + (kt % MM_ST) * SF;
+        stage_products<P>(As, As + MM_BM * LDA, wm, wn, g, tq, acc);
+    }
+    cp_wait<0>();
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const int m = m0 + wm * 64 + i * 16 + g, n = n0 + wn * 32 + j * 8 + 2 * tq;
+            store_out(a, m, n, acc[i][j][0]);
+            store_out(a, m, n + 1, acc[i][j][1]);
+            store_out(a, m + 8, n, acc[i][j][2]);
+            store_out(a, m + 8, n + 1, acc[i][j][3]);
+        }
+#else
+    __trap(); // mma.sync with bf16/tf32 needs sm_80 or newer
+#endif
+}
+
+bool aligned16(const void *q) { return ((uintptr_t)q & 15) == 0; }
+
+template <int P, bool VA, bool PLAIN>
+lis_status launch(const Args &a, dim3 grid, lis_stream s) {
+    static bool attr_set; // the dynamic shared memory above 48 KiB must be allowed once per kernel
+    if (!attr_set) {
+        cudaError_t e = cudaFuncSetAttribute(igemm_mma_kernel<P, VA, PLAIN>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                             (int)smem_bytes<P>());
+        if (e != cudaSuccess) return lis_err_set("igemm mma: %zu bytes of shared memory: %s", smem_bytes<P>(), cudaGetErrorString(e));
+        attr_set = true;
+    }
+    igemm_mma_kernel<P, VA, PLAIN><<<grid, 256, smem_bytes<P>(), LIS_STREAM(s)>>>(a);
+    return lis_cuda_launched(P == LIS_PREC_TF32 ? "igemm_mma_tf32" : P == LIS_PREC_BF16 ? "igemm_mma_bf16" : "igemm_mma_fp16", s);
+}
+
+template <int P>
+lis_status run_mma(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    LIS_TRY(lis_igemm_check(p));
+    const Args a = make_args(p, x, w, y);
+    const bool va = a.Kd % 4 == 0 && aligned16(w);
+    const bool plain = p->R == 1 && p->S == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 &&
+                       p->pad_w == 0 && a.HWo % 4 == 0 && aligned16(x);
+    const dim3 grid((unsigned)lis_ceil_div(a.Ntot, MM_BN), (unsigned)lis_ceil_div(a.M, MM_BM));
+    if (va && plain) return launch<P, true, true>(a, grid, s);
+    if (va) return launch<P, true, false>(a, grid, s);
+    if (plain) return launch<P, false, true>(a, grid, s);
+    return launch<P, false, false>(a, grid, s);
+}
+
+} // namespace
+
+extern "C" {
+
+int lis_igemm_mma_enabled(void) {
+    const char *e = getenv("LIS_MMA_CUDA");
+    return e && !strcmp(e, "1");
+}
+
+lis_status lis_igemm_cuda_mma(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,
+                              lis_stream s) {
+    switch (prec) {
+    case LIS_PREC_TF32: return run_mma<LIS_PREC_TF32>(p, x, w, y, s);
+    case LIS_PREC_BF16: return run_mma<LIS_PREC_BF16>(p, x, w, y, s);
+    case LIS_PREC_FP16: return run_mma<LIS_PREC_FP16>(p, x, w, y, s);
+    default: return lis_err_set("igemm mma: precision %s has no mma.sync kernel", lis_precision_name(prec));
+    }
+}
+
+lis_status lis_igemm_cuda_mma_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_mma<LIS_PREC_TF32>(p, x, w, y, s);
+}
+lis_status lis_igemm_cuda_mma_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_mma<LIS_PREC_BF16>(p, x, w, y, s);
+}
+lis_status lis_igemm_cuda_mma_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_mma<LIS_PREC_FP16>(p, x, w, y, s);
+}
+
+} // extern "C"
