@@ -42,7 +42,8 @@
 #             bf16 convolutions vs the measured matrix rate, ResNet-50 b64 vs torchvision)
 #   plugins   only when --steps names it (and not torch): the original's CUDA plugins built
 #   profile   only when --steps names it: Nsight Compute (ncu) on the GEMM kernels of a few
-#             benchmark cases (LIS_BENCH_ONCE=1), into DIR/ncu.txt: where a kernel's time goes
+#             benchmark cases (LIS_BENCH_ONCE=1), into DIR/ncu.txt: where a kernel's time goes;
+#             LIS_PROFILE_CASES picks cases (square,conv3x3,conv1x1,square-mma)
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile. Example, a short diagnostic window: --steps ops,profile
@@ -595,9 +596,10 @@ else
     # profiles the igemm launches only; clocks left alone (METHOD.md)
     : > "$OUTDIR/ncu.txt"
     prof_case() {
-        local label=$1 filter=$2 precs=$3 count=$4
-        echo "======== $label (--filter '$filter', $precs)" >> "$OUTDIR/ncu.txt"
-        run_step "profile-$label" 60 "$LOGS/profile-$label.log" env LIS_BENCH_ONCE=1 "$NCU" --clock-control none \
+        local label=$1 filter=$2 precs=$3 count=$4 mma=${5:-0}
+        case ",${LIS_PROFILE_CASES:-square,conv3x3,conv1x1,square-mma}," in *",$label,"*) ;; *) return ;; esac
+        echo "======== $label (--filter '$filter', $precs, LIS_MMA_CUDA=$mma)" >> "$OUTDIR/ncu.txt"
+        run_step "profile-$label" 60 "$LOGS/profile-$label.log" env LIS_BENCH_ONCE=1 LIS_MMA_CUDA=$mma "$NCU" --clock-control none \
             -k regex:igemm -c "$count" --section SpeedOfLight --section Occupancy --section LaunchStats \
             --section WarpStateStats --section SchedulerStats --section MemoryWorkloadAnalysis \
             ./bench/lis-bench cuda ops --filter "$filter" --precisions "$precs"
@@ -608,6 +610,7 @@ else
     prof_case square square fp32,bf16 6
     prof_case conv3x3 'layer3 3x3' fp32,bf16 4
     prof_case conv1x1 'layer3 1x1' fp32,bf16 6
+    prof_case square-mma square bf16 2 1 # the experimental mma.sync kernel (validation and timed call)
 fi
 
 # ---------------------------------------------------------------- targets
