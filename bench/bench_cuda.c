@@ -493,23 +493,23 @@ static void bench_modconv(int B, int I, int O, int H, const char *what) {
     if (!ref_ok) {
         skipped("ops", "modconv", pr, lis_err_msg());
     } else {
-        /* the reference (v2) is checked first against the straight port v1 (per-sample weights
+        /* the reference (fp32) is checked first against the straight port v1 (per-sample weights
          * materialised, naive conv), once, untimed */
         float *ws1 = lis_dev_alloc(sizeof(float) * lis_modconv_cuda_workspace(&mw, B, 1), "modconv v1 workspace");
         if (!ws1) {
-            printf("|   | modconv | %s | v2 | fp32 | (not checked against v1: %s) | | | |\n", pr, lis_err_msg());
+            printf("|   | modconv | %s | fp32 | fp32 | (not checked against v1: %s) | | | |\n", pr, lis_err_msg());
         } else {
             mc_ctx c1 = ref;
             c1.v = &v[0];
             c1.y = y;
             c1.ws = ws1;
             if (run_mc(&c1) != LIS_OK || lis_stream_sync(S) != LIS_OK) {
-                row("ops", "modconv", pr, "v1 (check of v2)", LIS_PREC_FP32, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+                row("ops", "modconv", pr, "v1 (check of fp32)", LIS_PREC_FP32, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
                 ref_ok = 0;
             } else {
                 const double d = dev_dev(yref, y, ny);
                 if (!(d <= bound_of(LIS_PREC_FP32))) {
-                    failed_check("ops", "modconv", pr, "v2 vs v1", LIS_PREC_FP32, d, bound_of(LIS_PREC_FP32));
+                    failed_check("ops", "modconv", pr, "fp32 vs v1", LIS_PREC_FP32, d, bound_of(LIS_PREC_FP32));
                     ref_ok = 0;
                 }
             }

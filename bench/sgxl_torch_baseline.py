@@ -177,7 +177,13 @@ def run_rows(torch, args, mods, dev, plugins_ok, flops_per_image):
             force = mode != "mixed"
             try:
                 with torch.no_grad():
+                    t1 = time.perf_counter()
                     out = synthesis(mods, w, force)
+                    if dev.type == "cuda":
+                        torch.cuda.synchronize()
+                    # progress: on the H200 (2026-11-27) no row came within 75 s at batch 32;
+                    # this says whether the first call (cuDNN's autotuning) is where it goes
+                    print(f"# {mode} batch {b}: first call {time.perf_counter() - t1:.1f} s", flush=True)
                     dv = -1.0
                     if mode == "fp32":
                         ref = out

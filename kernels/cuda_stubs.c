@@ -160,7 +160,7 @@ lis_status lis_tapconv_cuda(const lis_nc_params *p, const float *const *maps, co
 /* winograd (experimental) */
 lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,
                                  int B, int H, int W, int pad, float *y, lis_stream s) { NO_CUDA; }
-int lis_wino_cuda_wanted(long long cols) { return 0; }
+int lis_wino_cuda_wanted(const lis_igemm_params *p) { return 0; }
 const char *lis_wino_cuda_mode(void) { return "off"; }
 int lis_wino_igemm_applies(const lis_igemm_params *p) { return 0; }
 lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }

@@ -419,11 +419,7 @@ lis_status run_v3(const lis_igemm_params *p, const float *x, const float *w, flo
 // channels on (fewer gain too little from the 2.25x fewer multiplies), v3 for plain GEMMs,
 // v2 for the rest.
 lis_status run_fp32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    if (p->C >= 64 && lis_wino_igemm_applies(p)) {
-        int Ho, Wo;
-        lis_igemm_out_shape(p, &Ho, &Wo);
-        if (lis_wino_cuda_wanted((long long)p->N * Ho * Wo)) return lis_wino_igemm_cuda(p, x, w, y, s);
-    }
+    if (p->C >= 64 && lis_wino_igemm_applies(p) && lis_wino_cuda_wanted(p)) return lis_wino_igemm_cuda(p, x, w, y, s);
     return run_v3(p, x, w, y, s);
 }
 

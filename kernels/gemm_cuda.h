@@ -29,9 +29,8 @@
  *   tf32  WMMA m16n16k8 tf32, 128x128x32 tiles, 8 warps of 64x32 (TF32)
  *   bf16  WMMA m16n16k16 bf16, same tiling (BF16)
  *   fp16  WMMA m16n16k16 fp16, same tiling (FP16)
- * lis_igemm_cuda() in FP32: wino for 3x3 layers of at least 64 input channels and
- * LIS_WINO_CUDA_MIN_COLS output pixels over the batch (LIS_WINOGRAD_CUDA=0/1 in the
- * environment: never/always), else v3 (v2 for every shape but the plain GEMMs); the
+ * lis_igemm_cuda() in FP32: wino for 3x3 layers of at least 64 input channels that are big
+ * enough (lis_wino_cuda_wanted; LIS_WINOGRAD_CUDA=0/1 in the environment: never/always), else v3 (v2 for every shape but the plain GEMMs); the
  * tensor-core variant of the other precisions.
  * Library baselines: lis_gemm_cublas (cuBLAS, plain GEMM) and lis_conv2d_cudnn
  * (kernels/conv2d_cuda.h).

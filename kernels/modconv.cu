@@ -2,7 +2,8 @@
 //
 // Variants (table at the end):
 //   v1    straight port of lis_modconv_ref: per-sample weights materialised, naive conv
-//   v2    styles folded into the gather, demodulation into the epilogue, igemm v2 (FP32)
+//   fp32  styles folded into the gather, demodulation into the epilogue, the float32 igemm as
+//         shipped (lis_igemm_cuda: Winograd for big 3x3 layers, else v2; v3 for 1x1)
 //   tf32 / bf16 / fp16: the same folding on the tensor-core igemm kernels
 //   wino  Winograd F(2x2, 3x3), kernels/winograd.cu: the float32 path's choice for big 3x3 layers
 //
@@ -133,7 +134,7 @@ lis_status vwino(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p
 
 const lis_modconv_cuda_variant g_variants[] = {
     {"v1", lis_modconv_cuda_v1, LIS_PREC_FP32, 1, "per-sample weights materialised, naive conv (straight port)"},
-    {"v2", v2, LIS_PREC_FP32, 0, "styles folded into the gather, demodulation into the epilogue, igemm v2"},
+    {"fp32", v2, LIS_PREC_FP32, 0, "styles folded into the gather, demodulation into the epilogue, the float32 igemm as shipped (Winograd for big 3x3 layers)"},
     {"tf32", vtf32, LIS_PREC_TF32, 0, "folded, igemm tf32 tensor cores"},
     {"bf16", vbf16, LIS_PREC_BF16, 0, "folded, igemm bf16 tensor cores"},
     {"fp16", vfp16, LIS_PREC_FP16, 0, "folded, igemm fp16 tensor cores"},

@@ -16,7 +16,8 @@
  * Variants (lis_modconv_cuda_variants):
  *   v1    straight port of lis_modconv_ref: per-sample weights materialised (wm = w * sm,
  *         d from sum wm^2, wm *= d * gain), then the naive igemm v1 per sample
- *   v2    folded, float32 igemm (v2; v3 for 1x1)   tf32 / bf16 / fp16: folded, tensor-core igemm
+ *   fp32  folded, the float32 igemm as shipped (lis_igemm_cuda: Winograd for big 3x3 layers,
+ *         v2 for the other 3x3, v3 for 1x1)       tf32 / bf16 / fp16: folded, tensor-core igemm
  *   wino  Winograd F(2x2, 3x3), kernels/winograd_cuda.h (3x3 only; others as v2)
  * lis_modconv_cuda: the folded igemm of the precision (lis_igemm_cuda, which in float32 takes
  * Winograd for the big 3x3 layers).

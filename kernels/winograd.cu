@@ -135,9 +135,14 @@ const char *lis_wino_cuda_mode(void) {
     return e && !strcmp(e, "0") ? "off" : e && !strcmp(e, "1") ? "on" : "auto";
 }
 
-int lis_wino_cuda_wanted(long long cols) {
+int lis_wino_cuda_wanted(const lis_igemm_params *p) {
     const char *m = lis_wino_cuda_mode();
-    return m[1] == 'n' || (m[0] == 'a' && cols >= LIS_WINO_CUDA_MIN_COLS);
+    if (m[1] == 'n') return 1;
+    if (m[0] != 'a') return 0;
+    int Ho, Wo;
+    lis_igemm_out_shape(p, &Ho, &Wo);
+    const long long cols = (long long)p->N * Ho * Wo, tiles = (long long)p->N * ((Ho + 1) / 2) * ((Wo + 1) / 2);
+    return cols >= LIS_WINO_CUDA_MIN_COLS && tiles * (p->C < p->K ? p->C : p->K) >= LIS_WINO_CUDA_MIN_WORK;
 }
 
 void lis_wino_cuda_release(void) {

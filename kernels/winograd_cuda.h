@@ -2,11 +2,15 @@
  * GPU (kernels/winograd.cu), the CUDA side of kernels/winograd.h. C header, no CUDA types;
  * pointers are device memory.
  *
- * lis_modconv_cuda's float32 path uses it for 3x3 layers with at least LIS_WINO_CUDA_MIN_COLS
- * output pixels over the batch (lis_wino_cuda_wanted): on an H200 (2026-11-27) it was 1.3-1.4x
- * faster than the direct igemm from 8 images of 36x36 or one of 276x276, 2x slower on one image
- * of 52x52. LIS_WINOGRAD_CUDA=0 in the environment turns it off, =1 on for every 3x3 layer.
- * The "wino" variant of lis_modconv_cuda_variants is it alone. Per call: the weight transform U = G g G^T (16 x O x I), the input transform of the
+ * lis_igemm_cuda's float32 path (so the generator's modulated convolutions and the
+ * classifier's 3x3 convolutions) uses it for the layers lis_wino_cuda_wanted picks. Measured on
+ * an H200 (2026-11-27, bench/results/gpu_check-20261127-h200-3), against the direct igemm v2:
+ * 2.1x faster on the generator's L1 at batch 8 (1024 channels, 36x36), 1.7x on L26 at batch 1
+ * (512 -> 431, 276x276), 1.6x on ResNet-50's layer1 3x3 at batch 64; slower on small
+ * problems: 1.75x slower on L1 at batch 1, 1.35x on L11 at batch 1 (below the column bound),
+ * 1.25x on ResNet-50's layer3 3x3 at batch 64 (256 channels, 14x14: below the work bound).
+ * LIS_WINOGRAD_CUDA=0 in the environment turns it off, =1 on for every 3x3 layer. The "wino"
+ * variants of the igemm and modconv tables are it alone. Per call: the weight transform U = G g G^T (16 x O x I), the input transform of the
  * modulated input (16 x I x tiles), 16 float32 GEMMs on the igemm kernels
  * (lis_gemm_cuda), the output transform with the demodulation scale. Images are processed
  * in groups whose transformed tiles fit a scratch buffer of at most 2 GiB (cached between
@@ -34,10 +38,12 @@ lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const 
  * w [O, I, 3, 3]; sm [B, I] and dsc [B, O] may be NULL (factor 1). */
 lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,
                                  int B, int H, int W, int pad, float *y, lis_stream s);
-#define LIS_WINO_CUDA_MIN_COLS 8192
-/* Whether a 3x3 float32 layer with `cols` output pixels (batch x Ho x Wo) takes Winograd:
- * LIS_WINOGRAD_CUDA=0 never, =1 always, otherwise cols >= LIS_WINO_CUDA_MIN_COLS. */
-int lis_wino_cuda_wanted(long long cols);
+#define LIS_WINO_CUDA_MIN_COLS 8192     /* output pixels over the batch */
+#define LIS_WINO_CUDA_MIN_WORK (1 << 20) /* tiles over the batch x min(in, out channels) */
+/* Whether a float32 layer that lis_wino_igemm_applies to takes Winograd: LIS_WINOGRAD_CUDA=0
+ * never, =1 always, otherwise when it has at least LIS_WINO_CUDA_MIN_COLS output pixels and
+ * its 16 GEMMs at least LIS_WINO_CUDA_MIN_WORK (the transforms' cost is not repaid below). */
+int lis_wino_cuda_wanted(const lis_igemm_params *p);
 /* "off", "on" or "auto": the LIS_WINOGRAD_CUDA setting, for labels */
 const char *lis_wino_cuda_mode(void);
 void lis_wino_cuda_release(void);

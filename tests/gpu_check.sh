@@ -152,9 +152,11 @@ JSONL="$OUTDIR/bench.jsonl"
 STEPS=""      # "name|status|seconds|summary" lines
 DETAILS=""    # markdown appended after the table
 FAILED=0
-COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# LIS_CHECK_COMMIT: the commit as the caller knows it (the device tool's copy of .git was
+# stale on 2026-11-27: its reports named the session's first commit)
+COMMIT=${LIS_CHECK_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 DIRTY=$(git status --porcelain 2>/dev/null | wc -l | tr -d ' ')
-[ "$DIRTY" = 0 ] && DIRTY=""
+[ "$DIRTY" = 0 ] || [ -n "${LIS_CHECK_COMMIT:-}" ] && DIRTY=""
 export LIS_COMMIT="$COMMIT${DIRTY:+ (+$DIRTY uncommitted)}"
 
 elapsed() { echo $(($(date +%s) - START)); }
