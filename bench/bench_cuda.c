@@ -348,11 +348,11 @@ static void bench_gemm(int M, int N, int K, const char *what) {
     void *A16 = lis_dev_alloc((size_t)M * K * 2, "a16"), *B16 = lis_dev_alloc((size_t)K * N * 2, "b16");
     float *Cref = dalloc((size_t)M * N), *C = dalloc((size_t)M * N);
     const double fl = 2.0 * M * N * K;
-    gemm_ctx ref = {M, N, K, A, B, NULL, NULL, Cref, LIS_PREC_FP32, 1};
+    gemm_ctx ref = {M, N, K, A, B, NULL, NULL, Cref, LIS_PREC_FP32, 1, NULL};
     if (run_gemm(&ref) != LIS_OK || lis_stream_sync(S) != LIS_OK) { skipped("ops", "gemm", p, lis_err_msg()); goto done; }
     for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
         if (!g_prec_on[prec]) continue;
-        gemm_ctx lib = {M, N, K, A, B, A16, B16, C, (lis_precision)prec, 1}, ours = lib;
+        gemm_ctx lib = {M, N, K, A, B, A16, B16, C, (lis_precision)prec, 1, NULL}, ours = lib;
         ours.lib = 0;
         gres rl = {0, 0, 0};
         if (prec >= LIS_PREC_BF16 &&

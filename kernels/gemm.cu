@@ -53,6 +53,21 @@ __global__ void igemm_v1_kernel(Args a) {
 
 // ---------------------------------------------------------------- v2: SIMT tiles
 
+// One depth of the 128x128 SIMT tiles (v2, v3): acc[i][j] += a[i] * b[j] for this thread's rows
+// ty*4 .. +3 and 64 + ty*4 .. +3 of arow and columns tx*4 .. +3 and 64 + tx*4 .. +3 of brow.
+__device__ __forceinline__ void fma_8x8(const float *arow, const float *brow, int ty, int tx, float (&acc)[8][8]) {
+    const float4 a0 = *reinterpret_cast<const float4 *>(arow + ty * 4);
+    const float4 a1 = *reinterpret_cast<const float4 *>(arow + 64 + ty * 4);
+    const float4 b0 = *reinterpret_cast<const float4 *>(brow + tx * 4);
+    const float4 b1 = *reinterpret_cast<const float4 *>(brow + 64 + tx * 4);
+    const float av[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+    const float bv[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+    for (int i = 0; i < 8; i++)
+#pragma unroll
+        for (int j = 0; j < 8; j++) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
+}
+
 constexpr int V2_BM = 128, V2_BN = 128, V2_BK = 8, V2_PAD = 4;
 
 __global__ __launch_bounds__(256) void igemm_v2_kernel(Args a) {
@@ -98,18 +113,7 @@ __global__ __launch_bounds__(256) void igemm_v2_kernel(Args a) {
             }
         }
 #pragma unroll
-        for (int kk = 0; kk < V2_BK; kk++) {
-            float4 a0 = *reinterpret_cast<const float4 *>(&As[kk][ty * 4]);
-            float4 a1 = *reinterpret_cast<const float4 *>(&As[kk][64 + ty * 4]);
-            float4 b0 = *reinterpret_cast<const float4 *>(&Bs[kk][tx * 4]);
-            float4 b1 = *reinterpret_cast<const float4 *>(&Bs[kk][64 + tx * 4]);
-            float av[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
-            float bv[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
-#pragma unroll
-            for (int i = 0; i < 8; i++)
-#pragma unroll
-                for (int j = 0; j < 8; j++) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
-        }
+        for (int kk = 0; kk < V2_BK; kk++) fma_8x8(As[kk], Bs[kk], ty, tx, acc);
         __syncthreads();
     }
 #pragma unroll
@@ -210,18 +214,7 @@ __global__ __launch_bounds__(256, 2) void igemm_v3_kernel(Args a) { // <= 128 re
         const int cur = kt & 1;
         if (kt + 1 < nk) load((kt + 1) * V3_BK); // in flight during the products below
 #pragma unroll
-        for (int kk = 0; kk < V3_BK; kk++) {
-            float4 a0 = *reinterpret_cast<const float4 *>(&As[cur][kk][ty * 4]);
-            float4 a1 = *reinterpret_cast<const float4 *>(&As[cur][kk][64 + ty * 4]);
-            float4 b0 = *reinterpret_cast<const float4 *>(&Bs[cur][kk][tx * 4]);
-            float4 b1 = *reinterpret_cast<const float4 *>(&Bs[cur][kk][64 + tx * 4]);
-            float av[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
-            float bv[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
-#pragma unroll
-            for (int i = 0; i < 8; i++)
-#pragma unroll
-                for (int j = 0; j < 8; j++) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
-        }
+        for (int kk = 0; kk < V3_BK; kk++) fma_8x8(As[cur][kk], Bs[cur][kk], ty, tx, acc);
         // the other buffer was last read before the previous barrier: safe to refill
         if (kt + 1 < nk) stash(cur ^ 1);
         __syncthreads();

@@ -523,8 +523,9 @@ else
         [ -n "$PLUGIN_PID" ] && { timeout $(($(left) > 70 ? $(left) - 60 : 10)) tail --pid="$PLUGIN_PID" -f /dev/null; kill "$PLUGIN_PID" 2>/dev/null; }
         plugins=$(grep -h '^plugin ' "$LOGS/torch-plugins.log" 2>/dev/null | tr '\n' ';')
         l=$(left)
-        run_step torch-sgxl 75 "$LOGS/torch-sgxl.log" "$PY" bench/sgxl_torch_baseline.py --sgxl-src "$SGXL" --device cuda \
-            --batch 32,8 --modes fp32,tf32,mixed --min-time 1 --budget $((l > 90 ? 30 : l / 3)) --jsonl "$JSONL"
+        # batch 8 first: on the H200 (2026-11-27) batch 32 gave no row within 75 s
+        run_step torch-sgxl 90 "$LOGS/torch-sgxl.log" "$PY" bench/sgxl_torch_baseline.py --sgxl-src "$SGXL" --device cuda \
+            --batch 8,32 --modes fp32,tf32,mixed --min-time 1 --budget $((l > 100 ? 45 : l / 3)) --jsonl "$JSONL"
         rc_sgxl=$STEP_RC
     fi
     status=ok
