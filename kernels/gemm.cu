@@ -8,8 +8,11 @@
 // Variants (one line each; the table at the end lists them):
 //   v1    one thread per output, sequential sum over kd (straight port of the reference)
 //   v2    128x128x8 tiles in shared memory, 256 threads x 8x8 outputs, register prefetch
+//   v3    plain GEMMs (1x1, stride 1, no padding): float4 loads, double-buffered tiles
+//   wino  Winograd F(2x2, 3x3) (kernels/winograd.cu) on v3 GEMMs, for 3x3 stride 1
 //   tf32  / bf16 / fp16: WMMA, 128x128x32 tiles, 8 warps x (64x32), float accumulators;
 //         operands rounded to the precision when they are stored to shared memory
+//   (the experimental mma.sync kernels are in kernels/igemm_mma.cu)
 //
 // The gather: a thread's B column n is fixed for the whole kernel (its image base, top-left
 // input coordinate), and for each tile of BK depth indices a small shared table holds
@@ -17,7 +20,7 @@
 // read: no integer division in the inner loop. Depth indices past Kd get an offset that
 // fails the bounds check, so the tail of the last tile reads zeros.
 //
-// Synchronisation pattern of v2 and the tensor-core kernels (single shared buffer,
+// Synchronisation pattern of v2 and the WMMA kernels (single shared buffer,
 // double-buffered offset table, operands prefetched into registers):
 //     prologue: table(0); sync; regs <- tile 0
 //     loop kt:  smem <- regs; table(kt+1) into the other half; sync;
