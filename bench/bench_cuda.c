@@ -968,6 +968,62 @@ static const char *gen_variant(void) {
     return !strcmp(m, "off") ? "lis (cuda, no winograd)" : !strcmp(m, "on") ? "lis (cuda, winograd everywhere)" : "lis (cuda)";
 }
 
+/* --layers: where one batch's time goes, layer by layer: the layers run exactly as in
+ * lis_sgxl_cuda_synthesis_dev, with a CUDA event after each (one untimed pass first) */
+static int g_layers;
+
+static void gen_layers(lis_sgxl_cuda *gc, int B, lis_precision prec) {
+    const lis_sgxl *g = gc->g;
+    const int nev = g->n_layers + 2;
+    lis_event *ev = calloc((size_t)nev, sizeof *ev);
+    int made = 0;
+    lis_status st = ev ? LIS_OK : lis_err_set("out of memory");
+    for (; st == LIS_OK && made < nev; made++) st = lis_event_create(&ev[made]);
+    const int64_t ldw = (int64_t)g->num_ws * g->w_dim;
+    for (int pass = 0; pass < 2 && st == LIS_OK; pass++) {
+        st = lis_event_record(ev[0], gc->stream);
+        if (st == LIS_OK) st = lis_synth_input_cuda(&gc->input, gc->ws, ldw, gc->act[0], NULL, B, gc->conv, gc->prec, gc->stream);
+        if (st == LIS_OK) st = lis_event_record(ev[1], gc->stream);
+        int cur = 0;
+        for (int i = 0; i < g->n_layers && st == LIS_OK; i++) {
+            st = lis_sgxl_cuda_layer_run(&g->layers[i], &gc->layers[i], gc->act[cur], gc->ws + (size_t)(i + 1) * g->w_dim,
+                                         ldw, B, gc->act[1 - cur], gc->conv, gc->scratch, NULL, 0, gc->prec, gc->stream);
+            cur = 1 - cur;
+            if (st == LIS_OK) st = lis_event_record(ev[i + 2], gc->stream);
+        }
+        if (st == LIS_OK) st = lis_stream_sync(gc->stream);
+    }
+    if (st != LIS_OK) {
+        printf("(per-layer times not measured: %s)\n", lis_err_msg());
+    } else {
+        float total = 0, *ms = calloc((size_t)nev, sizeof *ms);
+        const int nl = g->n_layers + 1; /* the input, then each layer */
+        for (int i = 0; ms && i < nl; i++) {
+            if (lis_event_elapsed_ms(ev[i], ev[i + 1], &ms[i]) != LIS_OK) ms[i] = 0;
+            total += ms[i];
+        }
+        if (!ms) { printf("(per-layer times: out of memory)\n"); goto done; }
+        printf("\nper layer, batch %d, %s (CUDA events; the layer = affine + modulated conv + filtered lrelu):\n\n"
+               "| layer | in -> out | size | k | ms | share | conv TFLOP/s |\n|---|---|---|---|---|---|---|\n",
+               B, lis_precision_name(prec));
+        const double fi = 2.0 * g->input.C * g->input.C * g->input.S * g->input.S * B;
+        printf("| input | %d | %d | - | %.3f | %.1f%% | %.1f |\n", g->input.C, g->input.S, ms[0],
+               100.0 * ms[0] / total, ms[0] > 0 ? fi / (ms[0] * 1e-3) / 1e12 : 0.0);
+        for (int i = 0; i + 1 < nl; i++) {
+            const lis_sgxl_layer *L = &g->layers[i];
+            const double hc = L->in_size + L->k - 1, f = 2.0 * L->out_ch * L->in_ch * L->k * L->k * hc * hc * B;
+            printf("| %s | %d -> %d | %d -> %d | %d | %.3f | %.1f%% | %.1f |\n", L->name, L->in_ch, L->out_ch, L->in_size,
+                   L->out_size, L->k, ms[i + 1], 100.0 * ms[i + 1] / total,
+                   ms[i + 1] > 0 ? f / (ms[i + 1] * 1e-3) / 1e12 : 0.0);
+        }
+        printf("\n");
+        free(ms);
+    }
+done:
+    for (int i = 0; i < made; i++) lis_event_destroy(ev[i]);
+    free(ev);
+}
+
 static void suite_generator(const char *wpath, const char *batches) {
     printf("\n## generator (synthesis, %s)\n", wpath ? wpath : "full-size ImageNet-256, synth-init weights");
     if (over_budget()) { skipped("generator", "synthesis", "-", "time budget"); return; }
@@ -1032,6 +1088,7 @@ static void suite_generator(const char *wpath, const char *batches) {
             gres r = gtime(run_gen, &c, 0, 0, g_net_reps);
             row("generator", "synthesis", pr, gen_variant(), (lis_precision)prec, r, fl * B, 0, 0, NULL, 0, dev);
             if (r.ok) printf("|   |   | %s | images/s | %s | %.2f | | | |\n", pr, pn, B / r.mean);
+            if (g_layers && i == 0) gen_layers(&gc, B, (lis_precision)prec);
         }
         S = NULL;
         lis_sgxl_cuda_free(&gc);
@@ -1249,10 +1306,12 @@ int lis_bench_cuda(int argc, char **argv) {
         printf("usage: lis-bench cuda [ops,generator,classifier,e2e] [--filter S] [--seconds 0.3]\n"
                "                      [--precisions fp32,tf32,bf16,fp16] [--gen-batch 1,8,32,64]\n"
                "                      [--cls-batch 1,64,256] [--e2e-batch 8] [--net-reps 2]\n"
-               "                      [--weights G.safetensors] [--budget SECONDS] [--jsonl FILE]\n");
+               "                      [--weights G.safetensors] [--budget SECONDS] [--jsonl FILE] [--layers]\n"
+               "  --layers: the generator's per-layer times for the first batch of each precision\n");
         return 0;
     }
     g_filter = lis_args_str(&a, "--filter", "");
+    g_layers = lis_args_flag(&a, "--layers");
     const char *precs = lis_args_str(&a, "--precisions", "fp32,tf32,bf16,fp16");
     const char *gen_b = lis_args_str(&a, "--gen-batch", "1,8,32,64"), *cls_b = lis_args_str(&a, "--cls-batch", "1,64,256");
     const char *e2e_b = lis_args_str(&a, "--e2e-batch", "8"), *wpath = lis_args_str(&a, "--weights", NULL);

@@ -469,7 +469,7 @@ bench_step() {
         record "$name" "FAIL (rc $STEP_RC)" "$STEP_SECS" "$last"
     fi
     detail "### $name
-$(grep -E '^(\||## |per image|built the)' "$LOGS/$name.log")"
+$(grep -E '^(\||## |per image|per layer|built the)' "$LOGS/$name.log")"
 }
 
 if ! want bench; then
@@ -498,7 +498,7 @@ else
     l=$((l - TORCH_RESERVE))
     bench_step bench-cls 60 classifier --cls-batch 64,256,1 --budget $((l > 160 ? 30 : l / 5)) --net-reps 2
     l=$(($(left) - TORCH_RESERVE))
-    bench_step bench-gen 120 generator ${FULL:+--weights "$FULL"} --gen-batch $([ $QUICK = 1 ] && echo 32,8 || echo 32,8,1,64) \
+    bench_step bench-gen 120 generator ${FULL:+--weights "$FULL"} --layers --gen-batch $([ $QUICK = 1 ] && echo 32,8 || echo 32,8,1,64) \
         --budget $((l > 120 ? 40 : l / 3)) --net-reps 1
     l=$(($(left) - TORCH_RESERVE))
     bench_step bench-e2e 45 e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? 10 : l / 4)) --net-reps 1
