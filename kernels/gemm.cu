@@ -390,14 +390,8 @@ lis_status run_v2(const lis_igemm_params *p, const float *x, const float *w, flo
 }
 
 // v3 takes 1x1 convolutions with stride 1 and no padding (plain GEMMs); others go to v2
-bool v3_applies(const lis_igemm_params *p) {
-    return p->R == 1 && p->S == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 && p->pad_w == 0;
-}
-
-bool aligned16(const void *q) { return ((uintptr_t)q & 15) == 0; }
-
 lis_status run_v3(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    if (!v3_applies(p)) return run_v2(p, x, w, y, s);
+    if (!is_plain_gemm(p)) return run_v2(p, x, w, y, s);
     LIS_TRY(lis_igemm_check(p));
     Args a = make_args(p, x, w, y);
     const bool va = a.Kd % 4 == 0 && aligned16(w);

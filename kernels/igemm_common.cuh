@@ -112,6 +112,13 @@ inline Args make_args(const lis_igemm_params *p, const float *x, const float *w,
     return a;
 }
 
+// 1x1, stride 1, no padding: the B matrix is the input itself (a plain GEMM per image)
+inline bool is_plain_gemm(const lis_igemm_params *p) {
+    return p->R == 1 && p->S == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 && p->pad_w == 0;
+}
+
+inline bool aligned16(const void *q) { return ((uintptr_t)q & 15) == 0; }
+
 } // namespace lis_igemm
 
 #endif

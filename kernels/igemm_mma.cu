@@ -285,17 +285,13 @@ __global__ __launch_bounds__(256) void igemm_mma_kernel(Args a) {
 #endif
 }
 
-bool aligned16(const void *q) { return ((uintptr_t)q & 15) == 0; }
-
 template <int P, bool VA, bool PLAIN>
 lis_status launch(const Args &a, dim3 grid, lis_stream s) {
-    static bool attr_set; // the dynamic shared memory above 48 KiB must be allowed once per kernel
-    if (!attr_set) {
-        cudaError_t e = cudaFuncSetAttribute(igemm_mma_kernel<P, VA, PLAIN>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                             (int)smem_bytes<P>());
-        if (e != cudaSuccess) return lis_err_set("igemm mma: %zu bytes of shared memory: %s", smem_bytes<P>(), cudaGetErrorString(e));
-        attr_set = true;
-    }
+    // dynamic shared memory above 48 KiB must be allowed; the setting is per device, so it is
+    // made at every launch (a host call of about a microsecond) rather than cached once
+    cudaError_t e = cudaFuncSetAttribute(igemm_mma_kernel<P, VA, PLAIN>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                         (int)smem_bytes<P>());
+    if (e != cudaSuccess) return lis_err_set("igemm mma: %zu bytes of shared memory: %s", smem_bytes<P>(), cudaGetErrorString(e));
     igemm_mma_kernel<P, VA, PLAIN><<<grid, 256, smem_bytes<P>(), LIS_STREAM(s)>>>(a);
     return lis_cuda_launched(P == LIS_PREC_TF32 ? "igemm_mma_tf32" : P == LIS_PREC_BF16 ? "igemm_mma_bf16" : "igemm_mma_fp16", s);
 }
@@ -305,8 +301,7 @@ lis_status run_mma(const lis_igemm_params *p, const float *x, const float *w, fl
     LIS_TRY(lis_igemm_check(p));
     const Args a = make_args(p, x, w, y);
     const bool va = a.Kd % 4 == 0 && aligned16(w);
-    const bool plain = p->R == 1 && p->S == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 &&
-                       p->pad_w == 0 && a.HWo % 4 == 0 && aligned16(x);
+    const bool plain = is_plain_gemm(p) && a.HWo % 4 == 0 && aligned16(x);
     const dim3 grid((unsigned)lis_ceil_div(a.Ntot, MM_BN), (unsigned)lis_ceil_div(a.M, MM_BM));
     if (va && plain) return launch<P, true, true>(a, grid, s);
     if (va) return launch<P, true, false>(a, grid, s);

@@ -12,6 +12,7 @@
  * Per-thread workspace (64-byte aligned): V, M, and the 16 x C row pointers of the GEMMs.
  */
 #include "kernels/winograd.h"
+#include "kernels/winograd_transform.h"
 
 #include <immintrin.h>
 #include <stdlib.h>
@@ -37,25 +38,6 @@ int lis_wino_wanted(int C) {
 
 /* ---------------------------------------------------------------- weights */
 
-/* u = G g G^T, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1] */
-static void weight_transform(const float *g, float u[16]) {
-    float t[4][3];
-    for (int j = 0; j < 3; j++) {
-        const float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
-        t[0][j] = g0;
-        t[1][j] = 0.5f * (g0 + g1 + g2);
-        t[2][j] = 0.5f * (g0 - g1 + g2);
-        t[3][j] = g2;
-    }
-    for (int i = 0; i < 4; i++) {
-        const float a0 = t[i][0], a1 = t[i][1], a2 = t[i][2];
-        u[4 * i + 0] = a0;
-        u[4 * i + 1] = 0.5f * (a0 + a1 + a2);
-        u[4 * i + 2] = 0.5f * (a0 - a1 + a2);
-        u[4 * i + 3] = a2;
-    }
-}
-
 lis_status lis_wino_pack(lis_wino_packed *pk, int K, int C, const float *w) {
     memset(pk, 0, sizeof *pk);
     if (K < 1 || C < 1) return lis_err_set("winograd: K %d and C %d must be positive", K, C);
@@ -70,7 +52,7 @@ lis_status lis_wino_pack(lis_wino_packed *pk, int K, int C, const float *w) {
     for (int k = 0; k < K; k++)
         for (int c = 0; c < C; c++) {
             float u[16];
-            weight_transform(w + ((size_t)k * C + c) * 9, u);
+            lis_wino_weight_transform(w + ((size_t)k * C + c) * 9, u);
             for (int xi = 0; xi < 16; xi++) U[((size_t)xi * K + k) * C + c] = u[xi];
         }
     lis_status s = LIS_OK;

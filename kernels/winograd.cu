@@ -16,6 +16,7 @@ extern "C" {
 #include "kernels/gemm_cuda.h"
 #include "kernels/winograd_cuda.h"
 }
+#include "kernels/winograd_transform.h"
 
 namespace {
 
@@ -32,22 +33,10 @@ Scratch g_scratch[NSCRATCH];
 __global__ void weights_kernel(const float *w, float *U, int64_t OI) {
     const int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= OI) return;
-    const float *g = w + idx * 9;
-    float t[4][3];
-    for (int j = 0; j < 3; j++) {
-        const float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
-        t[0][j] = g0;
-        t[1][j] = 0.5f * (g0 + g1 + g2);
-        t[2][j] = 0.5f * (g0 - g1 + g2);
-        t[3][j] = g2;
-    }
-    for (int i = 0; i < 4; i++) {
-        const float a0 = t[i][0], a1 = t[i][1], a2 = t[i][2];
-        U[(int64_t)(4 * i + 0) * OI + idx] = a0;
-        U[(int64_t)(4 * i + 1) * OI + idx] = 0.5f * (a0 + a1 + a2);
-        U[(int64_t)(4 * i + 2) * OI + idx] = 0.5f * (a0 - a1 + a2);
-        U[(int64_t)(4 * i + 3) * OI + idx] = a2;
-    }
+    float u[16];
+    lis_wino_weight_transform(w + idx * 9, u);
+#pragma unroll
+    for (int xi = 0; xi < 16; xi++) U[(int64_t)xi * OI + idx] = u[xi];
 }
 
 __global__ void input_kernel(const float *x, const float *sm, float *V, int b0, int C, int H, int W, int pad, int th,
