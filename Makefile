@@ -42,6 +42,9 @@ BENCH_OBJ:= $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
 ifneq ($(and $(NVCC),$(CU_SRC)),)
   CU_OBJ  := $(CU_SRC:%.cu=$(BUILD)/%.cu.o)
+  # host emulations of CUDA kernels' block code (tests/test_cuda_emu_*.cu): built by nvcc,
+  # they run without a GPU
+  TEST_BIN += $(patsubst tests/%.cu,$(BUILD)/tests/%,$(wildcard tests/test_cuda_emu_*.cu))
   CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
   CFLAGS  += -DLIS_HAVE_CUDA=1
   LDLIBS  += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcudart -lcublas -lstdc++
@@ -79,6 +82,12 @@ $(BUILD)/%.cu.o: %.cu
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(BUILD)/tests/harness.o $(BUILD)/liblis.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_cuda_emu_%: $(BUILD)/tests/test_cuda_emu_%.cu.o $(BUILD)/tests/harness.o $(BUILD)/liblis.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# keep the emulations' objects (make would delete them as intermediates and rebuild every time)
+.PRECIOUS: $(BUILD)/tests/%.cu.o
 
 tests-bin: $(TEST_BIN)
 

@@ -368,14 +368,19 @@ static void bench_gemm(int M, int N, int K, const char *what) {
         if (run_gemm(&ours) != LIS_OK || lis_stream_sync(S) != LIS_OK) { row("ops", "gemm", p, "igemm", (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1); continue; }
         double d = dev_dev(C, Cref, (size_t)M * N);
         if (!(d <= bound_of((lis_precision)prec))) { failed_check("ops", "gemm", p, "igemm", (lis_precision)prec, d, bound_of((lis_precision)prec)); continue; }
-        row("ops", "gemm", p, prec ? (lis_igemm_mma_enabled() ? "igemm mma (experimental)" : "igemm (tensor cores)") : "igemm v3", (lis_precision)prec, gtime(run_gemm, &ours, 0, 1, 5),
+        row("ops", "gemm", p, prec ? (lis_igemm_mma_enabled() ? "igemm mma" : "igemm wmma (LIS_MMA_CUDA=0)") : "igemm v3", (lis_precision)prec, gtime(run_gemm, &ours, 0, 1, 5),
             fl, 0, 0, NULL, rl.ok ? rl.mean : 0, prec ? d : -1);
-        if (prec == LIS_PREC_FP32) { /* the previous kernel, same run: new vs old */
+        { /* the previous kernel, same run: new vs old (v2 for fp32, WMMA for the tensor cores) */
+            static const lis_igemm_fn olds[] = {lis_igemm_cuda_v2, lis_igemm_cuda_wmma_tf32, lis_igemm_cuda_wmma_bf16,
+                                                lis_igemm_cuda_wmma_fp16};
+            static const char *old_names[] = {"igemm v2", "igemm wmma", "igemm wmma", "igemm wmma"};
             gemm_ctx old = ours;
-            old.fn = lis_igemm_cuda_v2;
-            if (run_gemm(&old) == LIS_OK && lis_stream_sync(S) == LIS_OK && dev_dev(C, Cref, (size_t)M * N) <= bound_of(LIS_PREC_FP32))
-                row("ops", "gemm", p, "igemm v2", LIS_PREC_FP32, gtime(run_gemm, &old, 0, 1, 5), fl, 0, 0, NULL, rl.ok ? rl.mean : 0, -1);
-            else failed_check("ops", "gemm", p, "igemm v2", LIS_PREC_FP32, dev_dev(C, Cref, (size_t)M * N), bound_of(LIS_PREC_FP32));
+            old.fn = olds[prec];
+            const double dold = run_gemm(&old) == LIS_OK && lis_stream_sync(S) == LIS_OK ? dev_dev(C, Cref, (size_t)M * N) : 1e30;
+            if (dold <= bound_of((lis_precision)prec))
+                row("ops", "gemm", p, old_names[prec], (lis_precision)prec, gtime(run_gemm, &old, 0, 1, 5), fl, 0, 0, NULL,
+                    rl.ok ? rl.mean : 0, prec ? dold : -1);
+            else failed_check("ops", "gemm", p, old_names[prec], (lis_precision)prec, dold, bound_of((lis_precision)prec));
         }
     }
 done:
@@ -522,9 +527,9 @@ static void bench_modconv(int B, int I, int O, int H, const char *what) {
             mc_ctx c = ref;
             c.v = &v[i];
             c.y = y;
-            /* the reduced precisions run on the experimental mma.sync kernels with LIS_MMA_CUDA=1 */
+            /* the reduced precisions run on the WMMA kernels with LIS_MMA_CUDA=0 */
             char vn[64];
-            snprintf(vn, sizeof vn, "%s%s", v[i].name, v[i].prec && lis_igemm_mma_enabled() ? " mma (experimental)" : "");
+            snprintf(vn, sizeof vn, "%s%s", v[i].name, v[i].prec && !lis_igemm_mma_enabled() ? " wmma" : "");
             if (run_mc(&c) != LIS_OK || lis_stream_sync(S) != LIS_OK) { row("ops", "modconv", pr, vn, v[i].prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1); continue; }
             const double d = dev_dev(y, yref, ny);
             if (!(d <= bound_of(v[i].prec))) { failed_check("ops", "modconv", pr, vn, v[i].prec, d, bound_of(v[i].prec)); continue; }
@@ -577,8 +582,10 @@ static void bench_flrelu(int N, int C, int H, int up, int tu, int x0, int x1, in
         free(hx); free(hb); free(hy); free(gy); free(cws);
         if (!(d <= 1e-5)) { failed_check("ops", "filtered_lrelu", pr, v[nv - 1].name, LIS_PREC_FP32, d, 1e-5); goto done; }
     }
+    /* the ratio column: against v1 where it runs, else against v2 (the previous shipped kernel) */
+    const char *base = with_v1 ? "v1" : "v2";
     for (int i = 0; i < nv; i++) {
-        const int is_v1 = !strcmp(v[i].name, "v1");
+        const int is_v1 = !strcmp(v[i].name, "v1"), is_base = !strcmp(v[i].name, base);
         if (is_v1 && !with_v1) continue;
         fl_ctx c = ref;
         c.v = &v[i];
@@ -587,10 +594,10 @@ static void bench_flrelu(int N, int C, int H, int up, int tu, int x0, int x1, in
         const double d = dev_dev(y, yref, ny);
         if (!(d <= 1e-5)) { failed_check("ops", "filtered_lrelu", pr, v[i].name, LIS_PREC_FP32, d, 1e-5); continue; }
         gres r = gtime(run_fl, &c, 1, 1, 5);
-        if (is_v1) r1 = r;
+        if (is_base) r1 = r;
         char vn[80];
         snprintf(vn, sizeof vn, "%s%s", v[i].name, is_v1 ? " (baseline: unfused per-output)" : "");
-        row("ops", "filtered_lrelu", pr, vn, LIS_PREC_FP32, r, 0, bytes, 0, NULL, is_v1 ? 0 : (r1.ok ? r1.mean : 0), -1);
+        row("ops", "filtered_lrelu", pr, vn, LIS_PREC_FP32, r, 0, bytes, 0, NULL, is_base ? 0 : (r1.ok ? r1.mean : 0), -1);
     }
 done:
     lis_dev_free(x); lis_dev_free(b); lis_dev_free(yref); lis_dev_free(y);
@@ -1099,8 +1106,8 @@ static void suite_generator(const char *wpath, const char *batches) {
     lis_sgxl_free(&g);
 }
 
-/* the classifier's row label: the experimental mma.sync kernels when LIS_MMA_CUDA=1 */
-static const char *cls_variant(void) { return lis_igemm_mma_enabled() ? "lis (cuda, mma experimental)" : "lis (cuda)"; }
+/* the classifier's row label: the older WMMA kernels when LIS_MMA_CUDA=0 */
+static const char *cls_variant(void) { return lis_igemm_mma_enabled() ? "lis (cuda)" : "lis (cuda, wmma)"; }
 
 typedef struct {
     lis_resnet_cuda *rc;

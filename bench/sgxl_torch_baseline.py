@@ -28,7 +28,10 @@ Modes: fp32 = IEEE float32 (TF32 off), force_fp32=True; tf32 = the same with TF3
 cuDNN (PyTorch's default for convolutions); mixed = the original's own inference default:
 TF32 on and force_fp32=False, i.e. float16 in the layers its config marks fp16 (reported
 under precision "fp16"). cuDNN autotuning is on (cudnn.benchmark), to give the original
-its best. --build-plugins only compiles the three custom ops (bias_act, upfirdn2d,
+its best; on the H200 it made the first batch-8 call take 50 s (every grouped convolution
+shape tried with every algorithm), and batch 32 did not finish within 75 s. With
+--cudnn-benchmark 0 cuDNN picks by its heuristics (rows say so); the targets take the
+fastest row of each batch size. --build-plugins only compiles the three custom ops (bias_act, upfirdn2d,
 filtered_lrelu) into TORCH_EXTENSIONS_DIR, so that tests/gpu_check.sh can do it on the CPU
 cores while the GPU is busy with something else.
 """
@@ -160,8 +163,9 @@ def run_layers(torch, args, layers, mods, dev):
 def run_rows(torch, args, mods, dev, plugins_ok, flops_per_image):
     """lis-bench rows: whole synthesis per batch and mode, CUDA events."""
     rows = torch_rows.Rows(args.jsonl, torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu")
-    variant = "original StyleGAN-XL (PyTorch" + (", CUDA plugins)" if plugins_ok else ", reference ops: plugins failed)")
-    torch.backends.cudnn.benchmark = True
+    variant = "original StyleGAN-XL (PyTorch" + (", CUDA plugins" if plugins_ok else ", reference ops: plugins failed")
+    variant += ")" if args.cudnn_benchmark else ", cuDNN heuristics)"
+    torch.backends.cudnn.benchmark = bool(args.cudnn_benchmark)
     t_start = time.perf_counter()
     modes = [m for m in args.modes.split(",") if m]
     for b in [int(s) for s in args.batch.split(",") if s.strip()]:
@@ -226,6 +230,8 @@ def main():
     ap.add_argument("--batch", default=None, help="batch sizes (default 1 on the CPU, 32,8,1 on a GPU)")
     ap.add_argument("--modes", default="fp32,tf32,mixed", help="GPU rows: fp32, tf32, mixed (default all three)")
     ap.add_argument("--min-time", type=float, default=1.0, help="GPU rows: minimum seconds per row (default 1)")
+    ap.add_argument("--cudnn-benchmark", type=int, default=1, choices=(0, 1),
+                    help="GPU rows: 1 = cuDNN autotuning (default), 0 = cuDNN's heuristics (no autotuning)")
     ap.add_argument("--budget", type=float, default=0, help="GPU rows: start no new row after this many seconds")
     ap.add_argument("--jsonl", default=None, help="GPU rows: append one JSON object per row to this file")
     ap.add_argument("--layers", action="store_true", help="on a GPU: the layer-by-layer table instead of rows")

@@ -46,9 +46,9 @@ lis_status lis_igemm_cuda_mma_tf32(const lis_igemm_params *p, const float *x, co
 lis_status lis_igemm_cuda_mma_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda_mma_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda_v3(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
-lis_status lis_igemm_cuda_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
-lis_status lis_igemm_cuda_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
-lis_status lis_igemm_cuda_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
+lis_status lis_igemm_cuda_wmma_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
+lis_status lis_igemm_cuda_wmma_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
+lis_status lis_igemm_cuda_wmma_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,
                           lis_stream s) { NO_CUDA; }
 lis_status lis_gemm_cuda(int M, int N, int K, const float *A, const float *B, float *C, lis_precision prec,
@@ -78,6 +78,9 @@ lis_status lis_flrelu_cuda_v1(const lis_flrelu_params *p, const float *x, int64_
                               const float *xscale, const float *b, float *y, int N, int C, int H, int W,
                               lis_stream s) { NO_CUDA; }
 lis_status lis_flrelu_cuda_v2(const lis_flrelu_params *p, const float *x, int64_t x_row, int64_t x_plane,
+                              const float *xscale, const float *b, float *y, int N, int C, int H, int W,
+                              lis_stream s) { NO_CUDA; }
+lis_status lis_flrelu_cuda_v3(const lis_flrelu_params *p, const float *x, int64_t x_row, int64_t x_plane,
                               const float *xscale, const float *b, float *y, int N, int C, int H, int W,
                               lis_stream s) { NO_CUDA; }
 lis_status lis_flrelu_cuda(const lis_flrelu_params *p, const float *x, int64_t x_row, int64_t x_plane,

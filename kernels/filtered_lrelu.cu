@@ -15,6 +15,7 @@
 // path: horizontal up, vertical up + activation, vertical down, horizontal down (the
 // reference does each filter horizontal-first; the passes commute in real arithmetic).
 #include "runtime/cuda_common.cuh"
+#include "kernels/filtered_lrelu_tile.cuh"
 
 extern "C" {
 #include "kernels/filtered_lrelu_cuda.h"
@@ -22,22 +23,9 @@ extern "C" {
 
 namespace {
 
-struct FlArgs {
-    const float *x;
-    int64_t x_row, x_plane;
-    const float *xscale, *b;
-    float *y;
-    int C, H, W, Ho, Wo, up, down, tu, td, x0, y0;
-    float gain, slope, clamp;
-    float fu[32], fd[32]; // flipped and scaled taps
-};
-
-__device__ __forceinline__ float act(const FlArgs &a, float v) {
-    v = v < 0.0f ? v * a.slope : v;
-    v *= a.gain;
-    if (a.clamp >= 0.0f) v = v < -a.clamp ? -a.clamp : (v > a.clamp ? a.clamp : v);
-    return v;
-}
+using lis_fl::FlArgs;
+using lis_fl::act;
+using lis_fl::make_args;
 
 // ---------------------------------------------------------------- v1
 
@@ -156,24 +144,6 @@ __global__ __launch_bounds__(256) void flrelu_v2_kernel(FlArgs a, Tile g) {
     }
 }
 
-lis_status make_args(FlArgs *a, const lis_flrelu_params *p, const float *x, int64_t x_row, int64_t x_plane,
-                     const float *xscale, const float *b, float *y, int C, int H, int W) {
-    if (p->tu < 1 || p->td < 1 || p->tu > 32 || p->td > 32 || p->up < 1 || p->down < 1)
-        return lis_err_set("filtered_lrelu (CUDA): filters of %d / %d taps, up %d, down %d (1..32 taps supported)", p->tu,
-                           p->td, p->up, p->down);
-    memset(a, 0, sizeof *a);
-    a->x = x; a->x_row = x_row; a->x_plane = x_plane; a->xscale = xscale; a->b = b; a->y = y;
-    a->C = C; a->H = H; a->W = W;
-    lis_flrelu_out_shape(p, H, W, &a->Ho, &a->Wo);
-    if (a->Ho < 1 || a->Wo < 1) return lis_err_set("filtered_lrelu (CUDA): empty output for a %dx%d input", H, W);
-    a->up = p->up; a->down = p->down; a->tu = p->tu; a->td = p->td; a->x0 = p->pad[0]; a->y0 = p->pad[2];
-    a->gain = p->gain; a->slope = p->slope; a->clamp = p->clamp;
-    // flipped filters; the up filter carries sqrt(up^2) = up per 1-D pass (no filter: [[1]] * up^2)
-    for (int t = 0; t < p->tu; t++) a->fu[t] = p->fu ? p->fu[p->tu - 1 - t] * (float)p->up : (float)p->up;
-    for (int t = 0; t < p->td; t++) a->fd[t] = p->fd ? p->fd[p->td - 1 - t] : 1.0f;
-    return LIS_OK;
-}
-
 size_t tile_floats(const Tile &g) {
     return 64 + (size_t)g.IH * g.IW + (size_t)g.IH * g.UW + (size_t)g.UH * g.UW + (size_t)g.TH * g.UW;
 }
@@ -191,9 +161,56 @@ Tile make_tile(const FlArgs &a, int target) {
     return g;
 }
 
+// ---------------------------------------------------------------- v3
+
+// one block per (plane, tile); the passes are in filtered_lrelu_tile.cuh
+template <int UP, int DOWN, int TU, int TD>
+__global__ __launch_bounds__(256) void flrelu_v3_kernel(FlArgs a, lis_fl::v3::Geo g) {
+    using namespace lis_fl::v3;
+    extern __shared__ float smem[];
+    const Smem<UP, DOWN, TU, TD> m(smem, g);
+    const Block k = block_of(a, g, blockIdx.x);
+    const int t = threadIdx.x, nt = blockDim.x;
+    stage_filters(a, k, m, t, nt);
+    stage_input(a, g, k, m, t, nt);
+    __syncthreads();
+    pass_up_x(g, m, t, nt);
+    __syncthreads();
+    pass_up_y(a, g, m, t, nt);
+    __syncthreads();
+    pass_down_y(g, m, t, nt);
+    __syncthreads();
+    pass_down_x(a, g, k, m, t, nt);
+}
+
+template <int UP, int DOWN, int TU, int TD>
+lis_status launch_v3(const FlArgs &a, int N, lis_stream s) {
+    const size_t limit = lis_cuda_smem_optin();
+    lis_fl::v3::Geo g = lis_fl::v3::make_geo<UP, DOWN, TU, TD>(a, 32);
+    for (int target = 16; (size_t)g.smem_floats * sizeof(float) > limit && target >= 4; target /= 2)
+        g = lis_fl::v3::make_geo<UP, DOWN, TU, TD>(a, target);
+    const size_t bytes = (size_t)g.smem_floats * sizeof(float);
+    if (bytes > limit) return lis_err_set("filtered_lrelu v3 (CUDA): tile needs %zu bytes of shared memory (limit %zu)", bytes, limit);
+    const int64_t blocks = (int64_t)N * a.C * g.tiles_x * g.tiles_y;
+    if (blocks >= (1LL << 31)) return lis_err_set("filtered_lrelu (CUDA): too many planes (%d x %d)", N, a.C);
+    if (blocks == 0) return LIS_OK;
+    if (bytes > 48 * 1024)
+        LIS_CUDA_TRY(cudaFuncSetAttribute(flrelu_v3_kernel<UP, DOWN, TU, TD>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes),
+                     "filtered_lrelu v3: %zu bytes of shared memory", bytes);
+    flrelu_v3_kernel<UP, DOWN, TU, TD><<<(unsigned)blocks, 256, bytes, LIS_STREAM(s)>>>(a, g);
+    return lis_cuda_launched("filtered_lrelu_v3", s);
+}
+
+// the instantiated configurations (StyleGAN3/-XL's layers); anything else takes v2
+bool v3_applies(const lis_flrelu_params *p) {
+    return (p->up == 2 && p->down == 2 && p->tu == 12 && p->td == 12) ||
+           (p->up == 4 && p->down == 2 && p->tu == 24 && p->td == 12);
+}
+
 const lis_flrelu_cuda_variant g_variants[] = {
     {"v1", lis_flrelu_cuda_v1, "one thread per output, every tap from the definition (straight port)"},
     {"v2", lis_flrelu_cuda_v2, "fused: tile of one plane in shared memory, polyphase up, 4 passes"},
+    {"v3", lis_flrelu_cuda_v3, "v2 with up/down/taps fixed at compile time, R outputs per thread from registers (else v2)"},
 };
 
 } // namespace
@@ -229,9 +246,17 @@ lis_status lis_flrelu_cuda_v2(const lis_flrelu_params *p, const float *x, int64_
     return lis_cuda_launched("filtered_lrelu_v2", s);
 }
 
+lis_status lis_flrelu_cuda_v3(const lis_flrelu_params *p, const float *x, int64_t x_row, int64_t x_plane,
+                              const float *xscale, const float *b, float *y, int N, int C, int H, int W, lis_stream s) {
+    if (!v3_applies(p)) return lis_flrelu_cuda_v2(p, x, x_row, x_plane, xscale, b, y, N, C, H, W, s);
+    FlArgs a;
+    LIS_TRY(make_args(&a, p, x, x_row, x_plane, xscale, b, y, C, H, W));
+    return p->up == 2 ? launch_v3<2, 2, 12, 12>(a, N, s) : launch_v3<4, 2, 24, 12>(a, N, s);
+}
+
 lis_status lis_flrelu_cuda(const lis_flrelu_params *p, const float *x, int64_t x_row, int64_t x_plane,
                            const float *xscale, const float *b, float *y, int N, int C, int H, int W, lis_stream s) {
-    return lis_flrelu_cuda_v2(p, x, x_row, x_plane, xscale, b, y, N, C, H, W, s);
+    return lis_flrelu_cuda_v3(p, x, x_row, x_plane, xscale, b, y, N, C, H, W, s);
 }
 
 int lis_flrelu_cuda_variants(const lis_flrelu_cuda_variant **out) {

@@ -13,7 +13,10 @@
  *       the horizontally up-filtered rows, the activated 2x-rate tile and the vertically
  *       down-filtered rows; polyphase loops skip the stuffed zeros. The 2x-rate
  *       intermediate never reaches global memory.
- * lis_flrelu_cuda() runs v2.
+ *   v3  v2's passes with up, down and the tap counts fixed at compile time (up 2 / down 2 /
+ *       12 taps and up 4 / down 2 / 24-12 taps, the generator's layers; other filters go to
+ *       v2) and R outputs per thread from registers (kernels/filtered_lrelu_tile.cuh)
+ * lis_flrelu_cuda() runs v3.
  */
 #ifndef LIS_FILTERED_LRELU_CUDA_H
 #define LIS_FILTERED_LRELU_CUDA_H
@@ -42,6 +45,8 @@ int lis_flrelu_cuda_variants(const lis_flrelu_cuda_variant **out);
 lis_status lis_flrelu_cuda_v1(const lis_flrelu_params *p, const float *x, int64_t x_row, int64_t x_plane,
                               const float *xscale, const float *b, float *y, int N, int C, int H, int W, lis_stream s);
 lis_status lis_flrelu_cuda_v2(const lis_flrelu_params *p, const float *x, int64_t x_row, int64_t x_plane,
+                              const float *xscale, const float *b, float *y, int N, int C, int H, int W, lis_stream s);
+lis_status lis_flrelu_cuda_v3(const lis_flrelu_params *p, const float *x, int64_t x_row, int64_t x_plane,
                               const float *xscale, const float *b, float *y, int N, int C, int H, int W, lis_stream s);
 lis_status lis_flrelu_cuda(const lis_flrelu_params *p, const float *x, int64_t x_row, int64_t x_plane,
                            const float *xscale, const float *b, float *y, int N, int C, int H, int W, lis_stream s);

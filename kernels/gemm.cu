@@ -12,7 +12,7 @@
 //   wino  Winograd F(2x2, 3x3) (kernels/winograd.cu) on v3 GEMMs, for 3x3 stride 1
 //   tf32  / bf16 / fp16: WMMA, 128x128x32 tiles, 8 warps x (64x32), float accumulators;
 //         operands rounded to the precision when they are stored to shared memory
-//   (the experimental mma.sync kernels are in kernels/igemm_mma.cu)
+//   (the shipped reduced-precision mma.sync kernels are in kernels/igemm_mma.cu)
 //
 // The gather: a thread's B column n is fixed for the whole kernel (its image base, top-left
 // input coordinate), and for each tile of BK depth indices a small shared table holds
@@ -446,15 +446,15 @@ const lis_igemm_variant g_variants[] = {
     {"v2", lis_igemm_cuda_v2, LIS_PREC_FP32, "128x128x8 smem tiles, 8x8 per thread, prefetch, offset table"},
     {"v3", lis_igemm_cuda_v3, LIS_PREC_FP32, "1x1/stride 1/no pad as plain GEMM: float4 loads, double buffer (else v2)"},
     {"wino", lis_igemm_cuda_wino, LIS_PREC_FP32, "Winograd F(2x2,3x3) for 3x3/stride 1/dilation 1 (else v3)"},
-    {"tf32", lis_igemm_cuda_tf32, LIS_PREC_TF32, "WMMA m16n16k8 tf32, 128x128x32 tiles, fp32 accumulate"},
-    {"bf16", lis_igemm_cuda_bf16, LIS_PREC_BF16, "WMMA m16n16k16 bf16, 128x128x32 tiles, fp32 accumulate"},
-    {"fp16", lis_igemm_cuda_fp16, LIS_PREC_FP16, "WMMA m16n16k16 fp16, 128x128x32 tiles, fp32 accumulate"},
-    // EXPERIMENTAL, listed only with LIS_MMA_CUDA=1 (keep them last)
-    {"tf32 mma", lis_igemm_cuda_mma_tf32, LIS_PREC_TF32, "mma.sync m16n8k8 tf32, cp.async 4 stages, 128x128x16"},
-    {"bf16 mma", lis_igemm_cuda_mma_bf16, LIS_PREC_BF16, "mma.sync m16n8k16 bf16, cp.async 4 stages, 128x128x16"},
-    {"fp16 mma", lis_igemm_cuda_mma_fp16, LIS_PREC_FP16, "mma.sync m16n8k16 fp16, cp.async 4 stages, 128x128x16"},
+    // the shipped reduced-precision kernels (kernels/igemm_mma.cu; LIS_MMA_CUDA=0 falls back to WMMA)
+    {"tf32", lis_igemm_cuda_mma_tf32, LIS_PREC_TF32, "mma.sync m16n8k8 tf32, cp.async 4 stages, 128x128x16"},
+    {"bf16", lis_igemm_cuda_mma_bf16, LIS_PREC_BF16, "mma.sync m16n8k16 bf16, cp.async 4 stages, 128x128x16"},
+    {"fp16", lis_igemm_cuda_mma_fp16, LIS_PREC_FP16, "mma.sync m16n8k16 fp16, cp.async 4 stages, 128x128x16"},
+    // the previous tensor-core kernels, kept to compare against (3-8x slower on the H200)
+    {"tf32 wmma", lis_igemm_cuda_wmma_tf32, LIS_PREC_TF32, "WMMA m16n16k8 tf32, 128x128x32 tiles, fp32 accumulate"},
+    {"bf16 wmma", lis_igemm_cuda_wmma_bf16, LIS_PREC_BF16, "WMMA m16n16k16 bf16, 128x128x32 tiles, fp32 accumulate"},
+    {"fp16 wmma", lis_igemm_cuda_wmma_fp16, LIS_PREC_FP16, "WMMA m16n16k16 fp16, 128x128x32 tiles, fp32 accumulate"},
 };
-constexpr int N_MMA_VARIANTS = 3;
 
 } // namespace
 
@@ -502,20 +502,19 @@ lis_status lis_igemm_cuda_v3(const lis_igemm_params *p, const float *x, const fl
 lis_status lis_igemm_cuda_wino(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     return run_wino(p, x, w, y, s);
 }
-lis_status lis_igemm_cuda_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+lis_status lis_igemm_cuda_wmma_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     return run_wmma<LIS_PREC_TF32>(p, x, w, y, s);
 }
-lis_status lis_igemm_cuda_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+lis_status lis_igemm_cuda_wmma_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     return run_wmma<LIS_PREC_BF16>(p, x, w, y, s);
 }
-lis_status lis_igemm_cuda_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+lis_status lis_igemm_cuda_wmma_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     return run_wmma<LIS_PREC_FP16>(p, x, w, y, s);
 }
 
 int lis_igemm_cuda_variants(const lis_igemm_variant **out) {
     *out = g_variants;
-    const int n = (int)(sizeof g_variants / sizeof g_variants[0]);
-    return lis_igemm_mma_enabled() ? n : n - N_MMA_VARIANTS;
+    return (int)(sizeof g_variants / sizeof g_variants[0]);
 }
 
 lis_status lis_igemm_cuda(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,
@@ -525,7 +524,7 @@ lis_status lis_igemm_cuda(const lis_igemm_params *p, lis_precision prec, const f
     case LIS_PREC_TF32:
     case LIS_PREC_BF16:
     case LIS_PREC_FP16:
-        // the experimental mma.sync kernels (kernels/igemm_mma.cu) when asked for and able
+        // the mma.sync kernels (kernels/igemm_mma.cu) unless LIS_MMA_CUDA=0 asks for WMMA
         if (lis_igemm_mma_enabled()) return lis_igemm_cuda_mma(p, prec, x, w, y, s);
         return prec == LIS_PREC_TF32 ? run_wmma<LIS_PREC_TF32>(p, x, w, y, s)
              : prec == LIS_PREC_BF16 ? run_wmma<LIS_PREC_BF16>(p, x, w, y, s)

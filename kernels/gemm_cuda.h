@@ -84,13 +84,13 @@ lis_status lis_igemm_cuda_v1(const lis_igemm_params *p, const float *x, const fl
 lis_status lis_igemm_cuda_v2(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_v3(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_wino(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
-lis_status lis_igemm_cuda_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
-lis_status lis_igemm_cuda_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
-lis_status lis_igemm_cuda_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
-/* EXPERIMENTAL (kernels/igemm_mma.cu): mma.sync tensor-core kernels with a 4-stage cp.async
- * pipeline, TF32/BF16/FP16. With LIS_MMA_CUDA=1 in the environment lis_igemm_cuda takes
- * them for the reduced precisions and the
- * variant table lists them ("tf32 mma", ...); otherwise nothing uses them. */
+lis_status lis_igemm_cuda_wmma_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+lis_status lis_igemm_cuda_wmma_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+lis_status lis_igemm_cuda_wmma_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+/* The reduced-precision kernels (kernels/igemm_mma.cu): mma.sync on tensor cores with a
+ * 4-stage cp.async pipeline, TF32/BF16/FP16; lis_igemm_cuda takes them (variants "tf32",
+ * "bf16", "fp16"). LIS_MMA_CUDA=0 in the environment makes lis_igemm_cuda take the older
+ * WMMA kernels instead ("tf32 wmma", ...; lis_igemm_mma_enabled() then returns 0). */
 int lis_igemm_mma_enabled(void);
 lis_status lis_igemm_cuda_mma(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,
                               lis_stream s);

@@ -36,14 +36,12 @@
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
 #             $SGXL_SRC or .gpu_deps/sgxl, its plugins compiled in the background during
 #             the build), rows in the same bench.jsonl
-#   mma-ops, mma-bench  the experimental mma.sync kernels (kernels/igemm_mma.cu, opt-in with
-#             LIS_MMA_CUDA=1): their checks, networks and a memcheck, then their rows, last
 #   goals     bench/gpu_goals.py: the issue's targets (generator b32 fp32 vs the original,
 #             bf16 convolutions vs the measured matrix rate, ResNet-50 b64 vs torchvision)
 #   plugins   only when --steps names it (and not torch): the original's CUDA plugins built
 #   profile   only when --steps names it: Nsight Compute (ncu) on the GEMM kernels of a few
 #             benchmark cases (LIS_BENCH_ONCE=1), into DIR/ncu.txt: where a kernel's time goes;
-#             LIS_PROFILE_CASES picks cases (square,conv3x3,conv1x1,square-mma)
+#             LIS_PROFILE_CASES picks cases (square,conv3x3,conv1x1,square-wmma)
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile. Example, a short diagnostic window: --steps ops,profile
@@ -61,7 +59,7 @@ OUTDIR=""
 DRY=0
 SKIP_BUILD=0
 QUICK=0
-STEPS_WANTED="ops,nets,sanitize,cli,bench,torch,mma,goals"
+STEPS_WANTED="ops,nets,sanitize,cli,bench,torch,goals"
 MODE=run
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -492,9 +490,8 @@ else
     # generator row cannot starve the classifier: the rows the targets need come first
     # (classifier batch 64, generator batch 32 in float32), the rest as time allows
     l=$(left)
-    # torch took 105 s on the H200 (2026-11-27) and left the mma steps 24 s: reserve for both
+    # torch took 88-105 s on the H200 (2026-11-27): reserve it
     TORCH_RESERVE=$([ -n "$PY" ] && want torch && echo $((l > 300 ? 130 : l / 3)) || echo 0)
-    want mma && TORCH_RESERVE=$((TORCH_RESERVE + (l > 300 ? 60 : 30)))
     l=$((l - TORCH_RESERVE))
     bench_step bench-cls 60 classifier --cls-batch 64,256,1 --budget $((l > 160 ? 30 : l / 5)) --net-reps 2
     l=$(($(left) - TORCH_RESERVE))
@@ -524,9 +521,12 @@ else
         [ -n "$PLUGIN_PID" ] && { timeout $(($(left) > 70 ? $(left) - 60 : 10)) tail --pid="$PLUGIN_PID" -f /dev/null; kill "$PLUGIN_PID" 2>/dev/null; }
         plugins=$(grep -h '^plugin ' "$LOGS/torch-plugins.log" 2>/dev/null | tr '\n' ';')
         l=$(left)
-        # batch 8 first: on the H200 (2026-11-27) batch 32 gave no row within 75 s
+        # batch 8 first: on the H200 (2026-11-27) batch 32 gave no row within 75 s, cuDNN's
+        # autotuning took 50 s at batch 8; LIS_SGXL_BATCH, LIS_SGXL_MODES and
+        # LIS_SGXL_CUDNN_BENCHMARK=0 (cuDNN's heuristics) choose other rows
         run_step torch-sgxl 90 "$LOGS/torch-sgxl.log" "$PY" bench/sgxl_torch_baseline.py --sgxl-src "$SGXL" --device cuda \
-            --batch 8,32 --modes fp32,tf32,mixed --min-time 1 --budget $((l > 100 ? 45 : l / 3)) --jsonl "$JSONL"
+            --batch "${LIS_SGXL_BATCH:-8,32}" --modes "${LIS_SGXL_MODES:-fp32,tf32,mixed}" \
+            --cudnn-benchmark "${LIS_SGXL_CUDNN_BENCHMARK:-1}" --min-time 1 --budget $((l > 100 ? 45 : l / 3)) --jsonl "$JSONL"
         rc_sgxl=$STEP_RC
     fi
     status=ok
@@ -537,36 +537,6 @@ else
     record torch "$status" $(($(date +%s) - t0)) "${n_resnet:-0} torchvision rows, ${n_sgxl:-0} original-generator rows; ${plugins:-plugin build log empty}"
     detail "### PyTorch baselines (same run, same GPU)
 $(grep -hE '^(torch |plugin |\|)' "$LOGS/torch-resnet.log" "$LOGS/torch-sgxl.log" 2>/dev/null)"
-fi
-
-# ---------------------------------------------------------------- experimental: mma.sync kernels
-
-# kernels/igemm_mma.cu is opt-in (LIS_MMA_CUDA=1) until it has passed here: its checks (every
-# igemm case with the mma variants listed, the networks with the reduced precisions on it, a
-# memcheck) and its timings, last, with what is left of the budget; a failure is reported
-# as EXPERIMENTAL and does not fail the check
-if want mma && [ $HAVE_GPU = 1 ] && have_bin $BUILD/tests/test_cuda_ops && [ "$(left)" -ge 30 ]; then
-    run_step mma-ops 45 "$LOGS/mma-ops.log" env LIS_MMA_CUDA=1 bash -c "$BUILD/tests/test_cuda_ops --op conv2d && \
-        $BUILD/tests/test_cuda_ops --op gemm && $BUILD/tests/test_cuda_ops --op modconv && $BUILD/tests/test_cuda_nets && \
-        ${SANITIZER:-true} ${SANITIZER:+--tool memcheck --error-exitcode 9} $BUILD/tests/test_cuda_ops --quick --op conv2d"
-    mma_rc=$STEP_RC
-    record mma-ops "$([ $mma_rc -eq 0 ] && echo ok || echo "EXPERIMENTAL FAIL (rc $mma_rc; the shipped paths do not use it)")" \
-        "$STEP_SECS" "$(grep -c '^ok .*mma' "$LOGS/mma-ops.log") mma checks ok, $(grep -c '^FAIL' "$LOGS/mma-ops.log") failed; $(grep 'ERROR SUMMARY' "$LOGS/mma-ops.log" | tail -1)"
-    harness_details "mma-ops (LIS_MMA_CUDA=1)" "$LOGS/mma-ops.log"
-    if [ $mma_rc -eq 0 ] && have_bin bench/lis-bench && [ "$(left)" -ge 25 ]; then
-        l=$(left)
-        run_step mma-bench 60 "$LOGS/mma-bench.log" env LIS_MMA_CUDA=1 bash -c "./bench/lis-bench cuda ops --filter gemm \
-            --precisions tf32,bf16,fp16 --seconds 0.1 --budget 12 --jsonl $JSONL; ./bench/lis-bench cuda ops --filter 'conv2d (ResNet-50)' \
-            --precisions tf32,bf16 --seconds 0.1 --budget 12 --jsonl $JSONL; ./bench/lis-bench cuda ops --filter modconv \
-            --precisions bf16 --seconds 0.1 --budget 8 --jsonl $JSONL; ./bench/lis-bench cuda classifier --cls-batch 64,256 \
-            --precisions tf32,bf16,fp16 --budget $((l > 60 ? 15 : 8)) --jsonl $JSONL"
-        record mma-bench "$([ $STEP_RC -eq 0 ] && echo ok || echo "EXPERIMENTAL FAIL (rc $STEP_RC)")" "$STEP_SECS" \
-            "$(grep -E '^lis-bench cuda:' "$LOGS/mma-bench.log" | tail -1)"
-        detail "### mma-bench (LIS_MMA_CUDA=1)
-$(grep -E '^(\||## )' "$LOGS/mma-bench.log")"
-    fi
-elif want mma && [ $HAVE_GPU = 1 ]; then
-    record mma-ops "skipped" 0 "time budget or test binary"
 fi
 
 rm -f /tmp/lis_gpu_check_full.safetensors
@@ -600,8 +570,8 @@ else
     # profiles the igemm launches only; clocks left alone (METHOD.md)
     : > "$OUTDIR/ncu.txt"
     prof_case() {
-        local label=$1 filter=$2 precs=$3 count=$4 mma=${5:-0}
-        case ",${LIS_PROFILE_CASES:-square,conv3x3,conv1x1,square-mma}," in *",$label,"*) ;; *) return ;; esac
+        local label=$1 filter=$2 precs=$3 count=$4 mma=${5:-1}
+        case ",${LIS_PROFILE_CASES:-square,conv3x3,conv1x1,square-wmma}," in *",$label,"*) ;; *) return ;; esac
         echo "======== $label (--filter '$filter', $precs, LIS_MMA_CUDA=$mma)" >> "$OUTDIR/ncu.txt"
         run_step "profile-$label" 60 "$LOGS/profile-$label.log" env LIS_BENCH_ONCE=1 LIS_MMA_CUDA=$mma "$NCU" --clock-control none \
             -k regex:igemm -c "$count" --section SpeedOfLight --section Occupancy --section LaunchStats \
@@ -617,7 +587,7 @@ else
     prof_case square square fp32,bf16 6
     prof_case conv3x3 'layer3 3x3' fp32,bf16 4
     prof_case conv1x1 'layer3 1x1' fp32,bf16 6
-    prof_case square-mma square bf16 2 1 # the experimental mma.sync kernel (validation and timed call)
+    prof_case square-wmma square bf16 2 0 # the older WMMA kernel (validation and timed call)
 fi
 
 # ---------------------------------------------------------------- targets
