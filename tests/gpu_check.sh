@@ -44,7 +44,11 @@
 #             LIS_PROFILE_CASES picks cases (square,conv3x3,conv1x1,square-wmma)
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
-# step but profile. Example, a short diagnostic window: --steps ops,profile
+# step but profile. bench and torch are groups whose parts can be named alone (bench-ops,
+# bench-cls, bench-gen, bench-e2e; torch-resnet, torch-sgxl). Examples, a short diagnostic
+# window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
+# autotuning: LIS_GEN_ARGS="--gen-batch 32 --precisions fp32" LIS_SGXL_BATCH=32
+# LIS_SGXL_MODES=fp32 LIS_SGXL_LIMIT=240 ... --steps bench-gen,torch-sgxl,goals
 #
 # --dry-run: on a machine without a GPU, runs the same flow (build with nvcc if present,
 # the test binaries report "SKIP cuda: no device", the sanitizer and benchmarks are
@@ -159,6 +163,9 @@ export LIS_COMMIT="$COMMIT${DIRTY:+ (+$DIRTY uncommitted)}"
 
 elapsed() { echo $(($(date +%s) - START)); }
 want() { case ",$STEPS_WANTED," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+# a step of a group: "bench" runs bench-ops, -cls, -gen and -e2e; each can be named alone
+# (likewise torch: torch-resnet, torch-sgxl)
+want_part() { want "$1" || want "$2"; }
 left() { echo $((BUDGET - $(elapsed))); }
 say() { printf '[%4ds] %s\n' "$(elapsed)" "$*"; }
 
@@ -282,7 +289,7 @@ if [ -n "$PY" ] && ! command -v ninja >/dev/null 2>&1; then
     NINJA_DIR=$("$PY" -c 'import ninja; print(ninja.BIN_DIR)' 2>/dev/null)
     [ -n "$NINJA_DIR" ] && [ -x "$NINJA_DIR/ninja" ] && export PATH="$NINJA_DIR:$PATH"
 fi
-if { want torch || want plugins; } && [ $HAVE_GPU = 1 ] && [ -n "$PY" ] && [ -f "$SGXL/training/networks_stylegan3_resetting.py" ] &&
+if { want torch || want torch-sgxl || want plugins; } && [ $HAVE_GPU = 1 ] && [ -n "$PY" ] && [ -f "$SGXL/training/networks_stylegan3_resetting.py" ] &&
     "$PY" -c 'import torch' >/dev/null 2>&1; then
     (MAX_JOBS=4 timeout -k 5 300 "$PY" bench/sgxl_torch_baseline.py --sgxl-src "$SGXL" --build-plugins \
         > "$LOGS/torch-plugins.log" 2>&1; echo $? > "$LOGS/torch-plugins.rc") &
@@ -470,7 +477,7 @@ bench_step() {
 $(grep -E '^(\||## |per image|per layer|built the)' "$LOGS/$name.log")"
 }
 
-if ! want bench; then
+if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-gen && ! want bench-e2e; then
     :
 elif ! have_bin bench/lis-bench; then
     record bench "skipped" 0 "bench/lis-bench was not built"
@@ -480,7 +487,7 @@ elif [ $HAVE_GPU = 0 ] && [ $DRY = 1 ]; then
     bench_step bench-net 30 generator,classifier,e2e --budget 10
 else
     l=$(left)
-    bench_step bench-ops 100 ops --seconds 0.1 --budget $((l > 180 ? 40 : l / 4))
+    want_part bench bench-ops && bench_step bench-ops 100 ops --seconds 0.1 --budget $((l > 180 ? 40 : l / 4))
     # the full-size generator once, shared by the generator and end-to-end suites
     FULL=/tmp/lis_gpu_check_full.safetensors
     have_bin lis-run && ./lis-run convert tests/data/sgxl_imagenet256_synth/weights.manifest \
@@ -491,19 +498,21 @@ else
     # (classifier batch 64, generator batch 32 in float32), the rest as time allows
     l=$(left)
     # torch took 88-105 s on the H200 (2026-11-27): reserve it
-    TORCH_RESERVE=$([ -n "$PY" ] && want torch && echo $((l > 300 ? 130 : l / 3)) || echo 0)
+    TORCH_RESERVE=$([ -n "$PY" ] && { want torch || want torch-sgxl; } && echo $((l > 300 ? 130 : l / 3)) || echo 0)
     l=$((l - TORCH_RESERVE))
-    bench_step bench-cls 60 classifier --cls-batch 64,256,1 --budget $((l > 160 ? 30 : l / 5)) --net-reps 2
+    want_part bench bench-cls && bench_step bench-cls 60 classifier --cls-batch 64,256,1 --budget $((l > 160 ? 30 : l / 5)) --net-reps 2
     l=$(($(left) - TORCH_RESERVE))
-    bench_step bench-gen 120 generator ${FULL:+--weights "$FULL"} --layers --gen-batch $([ $QUICK = 1 ] && echo 32,8 || echo 32,8,1,64) \
+    # LIS_GEN_ARGS replaces "--layers --gen-batch 32,8,1,64" (e.g. "--gen-batch 32 --precisions fp32")
+    want_part bench bench-gen && bench_step bench-gen 120 generator ${FULL:+--weights "$FULL"} \
+        ${LIS_GEN_ARGS:---layers --gen-batch $([ $QUICK = 1 ] && echo 32,8 || echo 32,8,1,64)} \
         --budget $((l > 120 ? 40 : l / 3)) --net-reps 1
     l=$(($(left) - TORCH_RESERVE))
-    bench_step bench-e2e 45 e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? 10 : l / 4)) --net-reps 1
+    want_part bench bench-e2e && bench_step bench-e2e 45 e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? 10 : l / 4)) --net-reps 1
 fi
 
 # ---------------------------------------------------------------- PyTorch baselines
 
-if ! want torch; then
+if ! want torch && ! want torch-resnet && ! want torch-sgxl; then
     :
 elif [ $HAVE_GPU = 0 ]; then
     record torch "skipped (no device)" 0 "the PyTorch baselines need a GPU"
@@ -511,20 +520,24 @@ elif [ -z "$PY" ] || ! "$PY" -c 'import torch, torchvision' >/dev/null 2>&1; the
     record torch "skipped" 0 "python3 with torch and torchvision not found"
 else
     t0=$(date +%s)
-    run_step torch-resnet 40 "$LOGS/torch-resnet.log" "$PY" bench/torchvision_resnet50.py --device cuda \
-        --batch 64,256,1 --precisions fp32,tf32,bf16,fp16 --min-time 0.3 --budget 18 --jsonl "$JSONL"
-    rc_resnet=$STEP_RC
+    rc_resnet=0
+    if want_part torch torch-resnet; then
+        run_step torch-resnet 40 "$LOGS/torch-resnet.log" "$PY" bench/torchvision_resnet50.py --device cuda \
+            --batch 64,256,1 --precisions fp32,tf32,bf16,fp16 --min-time 0.3 --budget 18 --jsonl "$JSONL"
+        rc_resnet=$STEP_RC
+    fi
     plugins="no StyleGAN-XL sources ($SGXL): original generator not measured"
     rc_sgxl=0
-    if [ -f "$SGXL/training/networks_stylegan3_resetting.py" ]; then
+    if want_part torch torch-sgxl && [ -f "$SGXL/training/networks_stylegan3_resetting.py" ]; then
         # the background build must be done before anything is timed
         [ -n "$PLUGIN_PID" ] && { timeout $(($(left) > 70 ? $(left) - 60 : 10)) tail --pid="$PLUGIN_PID" -f /dev/null; kill "$PLUGIN_PID" 2>/dev/null; }
         plugins=$(grep -h '^plugin ' "$LOGS/torch-plugins.log" 2>/dev/null | tr '\n' ';')
         l=$(left)
         # batch 8 first: on the H200 (2026-11-27) batch 32 gave no row within 75 s, cuDNN's
         # autotuning took 50 s at batch 8; LIS_SGXL_BATCH, LIS_SGXL_MODES and
-        # LIS_SGXL_CUDNN_BENCHMARK=0 (cuDNN's heuristics) choose other rows
-        run_step torch-sgxl 90 "$LOGS/torch-sgxl.log" "$PY" bench/sgxl_torch_baseline.py --sgxl-src "$SGXL" --device cuda \
+        # LIS_SGXL_CUDNN_BENCHMARK=0 (cuDNN's heuristics) choose other rows, LIS_SGXL_LIMIT
+        # gives the step more than 90 s (for batch 32 autotuned)
+        run_step torch-sgxl "${LIS_SGXL_LIMIT:-90}" "$LOGS/torch-sgxl.log" "$PY" bench/sgxl_torch_baseline.py --sgxl-src "$SGXL" --device cuda \
             --batch "${LIS_SGXL_BATCH:-8,32}" --modes "${LIS_SGXL_MODES:-fp32,tf32,mixed}" \
             --cudnn-benchmark "${LIS_SGXL_CUDNN_BENCHMARK:-1}" --min-time 1 --budget $((l > 100 ? 45 : l / 3)) --jsonl "$JSONL"
         rc_sgxl=$STEP_RC
