@@ -1106,8 +1106,13 @@ static void suite_generator(const char *wpath, const char *batches) {
     lis_sgxl_free(&g);
 }
 
-/* the classifier's row label: the older WMMA kernels when LIS_MMA_CUDA=0 */
-static const char *cls_variant(void) { return lis_igemm_mma_enabled() ? "lis (cuda)" : "lis (cuda, wmma)"; }
+/* the classifier's row label: the older WMMA kernels when LIS_MMA_CUDA=0; split-K (not yet
+ * shipped, so bench/gpu_goals.py shows it as context) when LIS_SPLITK_CUDA=1 */
+static const char *cls_variant(void) {
+    const char *e = getenv("LIS_SPLITK_CUDA");
+    if (e && !strcmp(e, "1")) return "lis (cuda, split-K experimental)";
+    return lis_igemm_mma_enabled() ? "lis (cuda)" : "lis (cuda, wmma)";
+}
 
 typedef struct {
     lis_resnet_cuda *rc;

@@ -46,6 +46,7 @@ lis_status lis_igemm_cuda_mma_tf32(const lis_igemm_params *p, const float *x, co
 lis_status lis_igemm_cuda_mma_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda_mma_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda_v3(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
+lis_status lis_igemm_cuda_v2_splitk(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda_wmma_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda_wmma_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda_wmma_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }

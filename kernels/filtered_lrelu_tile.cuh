@@ -170,30 +170,44 @@ __host__ __device__ inline void stage_input(const FlArgs &a, const Geo &g, const
     }
 }
 
+// one up-filter pass over a strip (passes 2 and 3): v holds R + KE - 1 consecutive samples
+// along the pass, out[q*UP + r] the 2x-rate samples of group q, phase r
+template <int UP, int KE>
+__host__ __device__ __forceinline__ void up_strip(const float (&f)[UP][KE], const float (&v)[R + KE - 1],
+                                                  float (&out)[R * UP]) {
+LIS_FL_UNROLL
+    for (int q = 0; q < R; q++)
+LIS_FL_UNROLL
+        for (int r = 0; r < UP; r++) {
+            float acc = 0.0f;
+LIS_FL_UNROLL
+            for (int j = 0; j < KE; j++) acc += f[r][j] * v[q + j];
+            out[q * UP + r] = acc;
+        }
+}
+
+template <int UP, int KE>
+__host__ __device__ __forceinline__ void load_phase_filters(const float *src, float (&f)[UP][KE]) {
+    for (int r = 0; r < UP; r++)
+        for (int j = 0; j < KE; j++) f[r][j] = src[r * KE + j];
+}
+
 // 2. horizontal up-filter: a thread takes a row and R groups of UP columns
 template <int UP, int DOWN, int TU, int TD>
 __host__ __device__ inline void pass_up_x(const Geo &g, const Smem<UP, DOWN, TU, TD> &m, int t, int nt) {
     constexpr int KE = Cfg<UP, DOWN, TU, TD>::KE;
-    float f[UP][KE];
-    for (int r = 0; r < UP; r++)
-        for (int j = 0; j < KE; j++) f[r][j] = m.fx[r * KE + j];
+    float f[UP][KE], v[R + KE - 1], out[R * UP];
+    load_phase_filters(m.fx, f);
     const int items = g.IH * (g.G / R);
     for (int e = t; e < items; e += nt) {
         const int i = e % g.IH, g0 = (e / g.IH) * R;
         const float *xr = m.X + i * g.Xp + g0;
-        float v[R + KE - 1];
 LIS_FL_UNROLL
         for (int j = 0; j < R + KE - 1; j++) v[j] = xr[j];
+        up_strip(f, v, out);
         float *hr = m.Hu + i * g.Hp + g0 * UP;
 LIS_FL_UNROLL
-        for (int q = 0; q < R; q++)
-LIS_FL_UNROLL
-            for (int r = 0; r < UP; r++) {
-                float acc = 0.0f;
-LIS_FL_UNROLL
-                for (int j = 0; j < KE; j++) acc += f[r][j] * v[q + j];
-                hr[q * UP + r] = acc;
-            }
+        for (int o = 0; o < R * UP; o++) hr[o] = out[o];
     }
 }
 
@@ -202,26 +216,18 @@ template <int UP, int DOWN, int TU, int TD>
 __host__ __device__ inline void pass_up_y(const FlArgs &a, const Geo &g, const Smem<UP, DOWN, TU, TD> &m, int t,
                                           int nt) {
     constexpr int KE = Cfg<UP, DOWN, TU, TD>::KE;
-    float f[UP][KE];
-    for (int r = 0; r < UP; r++)
-        for (int j = 0; j < KE; j++) f[r][j] = m.fy[r * KE + j];
+    float f[UP][KE], v[R + KE - 1], out[R * UP];
+    load_phase_filters(m.fy, f);
     const int items = g.UW * (g.Gy / R);
     for (int e = t; e < items; e += nt) {
         const int u = e % g.UW, h0 = (e / g.UW) * R;
         const float *hc = m.Hu + h0 * g.Hp + u;
-        float v[R + KE - 1];
 LIS_FL_UNROLL
         for (int j = 0; j < R + KE - 1; j++) v[j] = hc[j * g.Hp];
+        up_strip(f, v, out);
         float *uc = m.U + (h0 * UP) * g.UW + u;
 LIS_FL_UNROLL
-        for (int q = 0; q < R; q++)
-LIS_FL_UNROLL
-            for (int r = 0; r < UP; r++) {
-                float acc = 0.0f;
-LIS_FL_UNROLL
-                for (int j = 0; j < KE; j++) acc += f[r][j] * v[q + j];
-                uc[(q * UP + r) * g.UW] = act(a, acc);
-            }
+        for (int o = 0; o < R * UP; o++) uc[o * g.UW] = act(a, out[o]);
     }
 }
 

@@ -8,6 +8,9 @@
 // Variants (one line each; the table at the end lists them):
 //   v1    one thread per output, sequential sum over kd (straight port of the reference)
 //   v2    128x128x8 tiles in shared memory, 256 threads x 8x8 outputs, register prefetch
+//   v2 splitk  v2 with the depth split over blockIdx.z for grids that fill the GPU badly,
+//         partial sums reduced (in order) by a second kernel that applies the epilogue;
+//         the shipped path splits only with LIS_SPLITK_CUDA=1 until a GPU run has timed it
 //   v3    plain GEMMs (1x1, stride 1, no padding): float4 loads, double-buffered tiles
 //   wino  Winograd F(2x2, 3x3) (kernels/winograd.cu) on v3 GEMMs, for 3x3 stride 1
 //   tf32  / bf16 / fp16: WMMA, 128x128x32 tiles, 8 warps x (64x32), float accumulators;
@@ -83,7 +86,10 @@ __global__ __launch_bounds__(256) void igemm_v2_kernel(Args a) {
     //        B element q is (k = (t >> 7) + 2q, n = t & 127)
     const int a_k = t & 7, a_m = t >> 3, b_k = t >> 7, b_n = t & 127;
     const Col col = col_of(a, n0 + b_n);
-    const int nk = (a.Kd + V2_BK - 1) / V2_BK;
+    // depth tiles kt0 .. nk-1 of this block (all of them without split-K)
+    const int nk_all = (a.Kd + V2_BK - 1) / V2_BK;
+    const int kt0 = a.part ? (int)blockIdx.z * a.kt_per : 0;
+    const int nk = a.part ? min(nk_all, kt0 + a.kt_per) : nk_all;
     float ra[4], rb[4];
     float acc[8][8];
 #pragma unroll
@@ -91,20 +97,20 @@ __global__ __launch_bounds__(256) void igemm_v2_kernel(Args a) {
 #pragma unroll
         for (int j = 0; j < 8; j++) acc[i][j] = 0.0f;
 
-    if (t < V2_BK) tab[0][t] = ktab_entry(a, t);
+    if (t < V2_BK) tab[0][t] = ktab_entry(a, kt0 * V2_BK + t);
     __syncthreads();
 #pragma unroll
     for (int q = 0; q < 4; q++) {
-        ra[q] = load_w(a, m0 + a_m + 32 * q, a_k);
+        ra[q] = load_w(a, m0 + a_m + 32 * q, kt0 * V2_BK + a_k);
         rb[q] = gather(a, col, tab[0][b_k + 2 * q]);
     }
-    for (int kt = 0; kt < nk; kt++) {
+    for (int kt = kt0; kt < nk; kt++) {
 #pragma unroll
         for (int q = 0; q < 4; q++) {
             As[a_k][a_m + 32 * q] = ra[q];
             Bs[b_k + 2 * q][b_n] = rb[q];
         }
-        const int nb = (kt + 1) & 1;
+        const int nb = (kt + 1 - kt0) & 1;
         if (t < V2_BK && kt + 1 < nk) tab[nb][t] = ktab_entry(a, (kt + 1) * V2_BK + t);
         __syncthreads();
         if (kt + 1 < nk) {
@@ -119,14 +125,27 @@ __global__ __launch_bounds__(256) void igemm_v2_kernel(Args a) {
         for (int kk = 0; kk < V2_BK; kk++) fma_8x8(As[kk], Bs[kk], ty, tx, acc);
         __syncthreads();
     }
+    float *part = a.part ? a.part + (int64_t)blockIdx.z * a.M * a.Ntot : NULL;
 #pragma unroll
     for (int i = 0; i < 8; i++) {
         int m = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + (i - 4));
 #pragma unroll
         for (int j = 0; j < 8; j++) {
             int n = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + (j - 4));
-            store_out(a, m, n, acc[i][j]);
+            if (!part) store_out(a, m, n, acc[i][j]);
+            else if (m < a.M && n < a.Ntot) part[(int64_t)m * a.Ntot + n] = acc[i][j];
         }
+    }
+}
+
+// split-K: the sum of the partial products in split order (deterministic), then the epilogue
+__global__ void splitk_reduce_kernel(Args a, int splits) {
+    const int64_t total = (int64_t)a.M * a.Ntot;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total; i += (int64_t)gridDim.x * blockDim.x) {
+        float acc = 0.0f;
+        for (int z = 0; z < splits; z++) acc += a.part[(int64_t)z * total + i];
+        const int m = (int)(i / a.Ntot);
+        store_out(a, m, (int)(i - (int64_t)m * a.Ntot), acc);
     }
 }
 
@@ -381,17 +400,67 @@ lis_status run_v1(const lis_igemm_params *p, const float *x, const float *w, flo
     return lis_cuda_launched("igemm_v1", s);
 }
 
-lis_status run_v2(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+// Split-K for grids that fill the GPU badly: ResNet-50's layer3 3x3 at batch 64 is 196 blocks
+// of 128x128, 0.74 of one wave of 132 SMs x 2 blocks (ncu on the H200, 2026-11-27), layer4's
+// 100 blocks 0.38. Splitting the depth S ways makes S x blocks; S (<= 8, >= 8 depth tiles
+// per split) is the one that fills the last wave best, kept at 1 unless it gains 5%.
+// The partial sums cost S x M x Ntot floats of extra traffic, small beside the convolution.
+int splitk_splits(const Args &a, int64_t blocks) {
+    static int per_sm = 0;
+    if (!per_sm && cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, igemm_v2_kernel, 256, 0) != cudaSuccess) {
+        (void)cudaGetLastError();
+        per_sm = 1;
+    }
+    const int64_t slots = (int64_t)lis_cuda_sm_count() * (per_sm > 0 ? per_sm : 1);
+    if (blocks >= 2 * slots) return 1; // the tail wave matters little
+    const int nk = (a.Kd + V2_BK - 1) / V2_BK;
+    auto eff = [&](int64_t S) { return (double)(blocks * S) / (double)(lis_ceil_div(blocks * S, slots) * slots); };
+    int best = 1;
+    for (int S = 2; S <= 8 && nk / S >= 8; S++)
+        if (eff(S) > eff(best) + 0.05) best = S;
+    return best;
+}
+
+// split_k: 0 never, 1 when splitk_splits finds it worth it
+lis_status run_v2(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s,
+                  int split_k = 0) {
     LIS_TRY(lis_igemm_check(p));
     Args a = make_args(p, x, w, y);
     dim3 grid((unsigned)lis_ceil_div(a.Ntot, V2_BN), (unsigned)lis_ceil_div(a.M, V2_BM));
+    const int splits = split_k ? splitk_splits(a, (int64_t)grid.x * grid.y) : 1;
+    if (splits > 1) {
+        const int nk = (a.Kd + V2_BK - 1) / V2_BK;
+        a.kt_per = (nk + splits - 1) / splits;
+        grid.z = (unsigned)((nk + a.kt_per - 1) / a.kt_per); // no empty split
+        a.part = lis_cuda_scratch(s, LIS_SCRATCH_SPLITK, (size_t)grid.z * a.M * a.Ntot);
+        if (!a.part) return LIS_ERR;
+    }
     igemm_v2_kernel<<<grid, 256, 0, LIS_STREAM(s)>>>(a);
-    return lis_cuda_launched("igemm_v2", s);
+    LIS_TRY(lis_cuda_launched("igemm_v2", s));
+    if (!a.part) return LIS_OK;
+    const int64_t total = (int64_t)a.M * a.Ntot;
+    const int rblocks = (int)(total / 256 + 1 < 65536 ? total / 256 + 1 : 65536);
+    splitk_reduce_kernel<<<rblocks, 256, 0, LIS_STREAM(s)>>>(a, (int)grid.z);
+    return lis_cuda_launched("igemm_v2_splitk_reduce", s);
+}
+
+// LIS_SPLITK_CUDA=1 lets the shipped float32 path split (not yet timed on a GPU: off by default)
+int splitk_wanted(void) {
+    static int v = -1;
+    if (v < 0) {
+        const char *e = getenv("LIS_SPLITK_CUDA");
+        v = e && !strcmp(e, "1");
+    }
+    return v;
+}
+
+lis_status run_v2_splitk(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_v2(p, x, w, y, s, 1);
 }
 
 // v3 takes 1x1 convolutions with stride 1 and no padding (plain GEMMs); others go to v2
 lis_status run_v3(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    if (!is_plain_gemm(p)) return run_v2(p, x, w, y, s);
+    if (!is_plain_gemm(p)) return run_v2(p, x, w, y, s, splitk_wanted());
     LIS_TRY(lis_igemm_check(p));
     Args a = make_args(p, x, w, y);
     const bool va = a.Kd % 4 == 0 && aligned16(w);
@@ -445,6 +514,7 @@ const lis_igemm_variant g_variants[] = {
     {"v1", lis_igemm_cuda_v1, LIS_PREC_FP32, "one thread per output, sequential sum (straight port)"},
     {"v2", lis_igemm_cuda_v2, LIS_PREC_FP32, "128x128x8 smem tiles, 8x8 per thread, prefetch, offset table"},
     {"v3", lis_igemm_cuda_v3, LIS_PREC_FP32, "1x1/stride 1/no pad as plain GEMM: float4 loads, double buffer (else v2)"},
+    {"v2 splitk", lis_igemm_cuda_v2_splitk, LIS_PREC_FP32, "v2 with the depth split over blockIdx.z when the grid fills the GPU badly"},
     {"wino", lis_igemm_cuda_wino, LIS_PREC_FP32, "Winograd F(2x2,3x3) for 3x3/stride 1/dilation 1 (else v3)"},
     // the shipped reduced-precision kernels (kernels/igemm_mma.cu; LIS_MMA_CUDA=0 falls back to WMMA)
     {"tf32", lis_igemm_cuda_mma_tf32, LIS_PREC_TF32, "mma.sync m16n8k8 tf32, cp.async 4 stages, 128x128x16"},
@@ -495,6 +565,9 @@ lis_status lis_igemm_cuda_v1(const lis_igemm_params *p, const float *x, const fl
 }
 lis_status lis_igemm_cuda_v2(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     return run_v2(p, x, w, y, s);
+}
+lis_status lis_igemm_cuda_v2_splitk(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_v2_splitk(p, x, w, y, s);
 }
 lis_status lis_igemm_cuda_v3(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     return run_v3(p, x, w, y, s);

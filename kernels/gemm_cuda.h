@@ -82,6 +82,7 @@ int lis_igemm_cuda_variants(const lis_igemm_variant **out);
 
 lis_status lis_igemm_cuda_v1(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_v2(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+lis_status lis_igemm_cuda_v2_splitk(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_v3(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_wino(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_wmma_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);

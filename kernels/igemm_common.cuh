@@ -20,6 +20,10 @@ struct Args {
     int N, C, H, W, K, R, S, sh, sw, ph, pw, dh, dw, Ho, Wo, act;
     float slope;
     int M, Kd, Ntot, HWo, RS;
+    // split-K (v2 only): blockIdx.z takes depth tiles [z*kt_per, (z+1)*kt_per) and writes its
+    // raw sums to part[z][M][Ntot]; a reduction applies the epilogue. part == NULL: no split
+    float *part;
+    int kt_per;
 };
 
 constexpr int FAR = -(1 << 29); // a coordinate offset that fails every bounds check
@@ -109,6 +113,8 @@ inline Args make_args(const lis_igemm_params *p, const float *x, const float *w,
     a.HWo = a.Ho * a.Wo;
     a.Ntot = p->N * a.HWo;
     a.RS = p->R * p->S;
+    a.part = NULL;
+    a.kt_per = 0;
     return a;
 }
 

@@ -20,16 +20,6 @@ extern "C" {
 
 namespace {
 
-// cached scratch (U, then V and M of one group of images), one per stream: calls on one
-// stream are ordered, so they may share it
-struct Scratch {
-    lis_stream stream;
-    float *buf;
-    size_t floats;
-};
-constexpr int NSCRATCH = 4;
-Scratch g_scratch[NSCRATCH];
-
 __global__ void weights_kernel(const float *w, float *U, int64_t OI) {
     const int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= OI) return;
@@ -134,12 +124,7 @@ int lis_wino_cuda_wanted(const lis_igemm_params *p) {
     return cols >= LIS_WINO_CUDA_MIN_COLS && tiles * (p->C < p->K ? p->C : p->K) >= LIS_WINO_CUDA_MIN_WORK;
 }
 
-void lis_wino_cuda_release(void) {
-    for (int i = 0; i < NSCRATCH; i++) {
-        lis_dev_free(g_scratch[i].buf);
-        g_scratch[i] = Scratch{};
-    }
-}
+void lis_wino_cuda_release(void) { lis_cuda_scratch_release(); }
 
 int lis_wino_igemm_applies(const lis_igemm_params *p) {
     return p->R == 3 && p->S == 3 && p->stride_h == 1 && p->stride_w == 1 && p->dil_h == 1 && p->dil_w == 1 &&
@@ -161,25 +146,10 @@ lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const 
     int64_t nb = cap > uf ? (cap - uf) / per_img : 1;
     nb = nb < 1 ? 1 : nb > B ? B : nb;
     const size_t need = (size_t)(uf + per_img * nb);
-    // this stream's scratch, else a free slot, else the first slot's (rebound to this stream)
-    Scratch *sc = NULL;
-    for (int i = 0; i < NSCRATCH && !sc; i++)
-        if (g_scratch[i].buf && g_scratch[i].stream == s) sc = &g_scratch[i];
-    for (int i = 0; i < NSCRATCH && !sc; i++)
-        if (!g_scratch[i].buf) sc = &g_scratch[i];
-    if (!sc) {
-        sc = &g_scratch[0];
-        LIS_TRY(lis_stream_sync(sc->stream)); // its last user may still be reading it
-    }
-    sc->stream = s;
-    if (need > sc->floats) {
-        lis_dev_free(sc->buf);
-        sc->floats = 0;
-        sc->buf = (float *)lis_dev_alloc(need * sizeof(float), "winograd scratch");
-        if (!sc->buf) return LIS_ERR;
-        sc->floats = need;
-    }
-    float *U = sc->buf, *V = U + uf;
+    // U, then V and M of one group of images
+    float *U = lis_cuda_scratch(s, LIS_SCRATCH_WINOGRAD, need);
+    if (!U) return LIS_ERR;
+    float *V = U + uf;
     weights_kernel<<<blocks_for((int64_t)O * I), 256, 0, LIS_STREAM(s)>>>(w, U, (int64_t)O * I);
     LIS_TRY(lis_cuda_launched("winograd_weights", s));
     const Epi e = {p->out_scale, p->bias, p->res, p->act, p->slope};

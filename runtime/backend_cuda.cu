@@ -196,13 +196,23 @@ cublasHandle_t lis_cuda_cublas(lis_stream s) {
     return g_cublas;
 }
 
-size_t lis_cuda_smem_optin(void) {
-    static size_t cached = 0;
-    if (!cached) {
+// an attribute of the current device, read once (the kernels ask at every launch)
+static int device_attr(cudaDeviceAttr attr, int *cache) {
+    if (!*cache) {
         int dev = 0, v = 0;
         LIS_CUDA(cudaGetDevice(&dev));
-        LIS_CUDA(cudaDeviceGetAttribute(&v, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
-        cached = (size_t)v;
+        LIS_CUDA(cudaDeviceGetAttribute(&v, attr, dev));
+        *cache = v > 0 ? v : 1;
     }
-    return cached;
+    return *cache;
+}
+
+int lis_cuda_sm_count(void) {
+    static int cached = 0;
+    return device_attr(cudaDevAttrMultiProcessorCount, &cached);
+}
+
+size_t lis_cuda_smem_optin(void) {
+    static int cached = 0;
+    return (size_t)device_attr(cudaDevAttrMaxSharedMemoryPerBlockOptin, &cached);
 }

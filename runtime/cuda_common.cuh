@@ -69,6 +69,15 @@ int lis_cuda_sync_each_op(void);
 cublasHandle_t lis_cuda_cublas(lis_stream s);
 // Max dynamic shared memory per block of the current device (bytes).
 size_t lis_cuda_smem_optin(void);
+// Streaming multiprocessors of the current device.
+int lis_cuda_sm_count(void);
+
+// Per-stream scratch (runtime/cuda_scratch.cu): a device buffer of at least `floats` floats
+// for stream s, kept and grown between calls; NULL with the error set when out of memory.
+// Work queued on s may use it until the next call for the same stream and kind.
+enum { LIS_SCRATCH_WINOGRAD, LIS_SCRATCH_SPLITK, LIS_SCRATCH_KINDS };
+float *lis_cuda_scratch(lis_stream s, int kind, size_t floats);
+void lis_cuda_scratch_release(void); // frees every kind's buffers
 
 static inline int64_t lis_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 

@@ -30,7 +30,8 @@
 #   bench-ops lis-bench cuda ops (every kernel vs cuBLAS / cuDNN, TFLOP/s or GB/s)
 #   bench-cls, bench-gen, bench-e2e  lis-bench cuda classifier / generator / e2e, one
 #             process each with its own budget (images/s per batch and precision, deviation
-#             from fp32); the rows the targets need first
+#             from fp32); the rows the targets need first; bench-splitk: the fp32 classifier
+#             with LIS_SPLITK_CUDA=1 (split-K for small grids, not yet the default)
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
@@ -45,7 +46,7 @@
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile. bench and torch are groups whose parts can be named alone (bench-ops,
-# bench-cls, bench-gen, bench-e2e; torch-resnet, torch-sgxl). Examples, a short diagnostic
+# bench-cls, bench-splitk, bench-gen, bench-e2e; torch-resnet, torch-sgxl). Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
 # autotuning: LIS_GEN_ARGS="--gen-batch 32 --precisions fp32" LIS_SGXL_BATCH=32
 # LIS_SGXL_MODES=fp32 LIS_SGXL_LIMIT=240 ... --steps bench-gen,torch-sgxl,goals
@@ -477,7 +478,7 @@ bench_step() {
 $(grep -E '^(\||## |per image|per layer|built the)' "$LOGS/$name.log")"
 }
 
-if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-gen && ! want bench-e2e; then
+if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-splitk && ! want bench-gen && ! want bench-e2e; then
     :
 elif ! have_bin bench/lis-bench; then
     record bench "skipped" 0 "bench/lis-bench was not built"
@@ -501,6 +502,13 @@ else
     TORCH_RESERVE=$([ -n "$PY" ] && { want torch || want torch-sgxl; } && echo $((l > 300 ? 130 : l / 3)) || echo 0)
     l=$((l - TORCH_RESERVE))
     want_part bench bench-cls && bench_step bench-cls 60 classifier --cls-batch 64,256,1 --budget $((l > 160 ? 30 : l / 5)) --net-reps 2
+    # the float32 ResNet with split-K for its small-grid 3x3 layers (LIS_SPLITK_CUDA=1, not yet
+    # the default: this row decides); the kernel itself is the "v2 splitk" variant in ops
+    if want_part bench bench-splitk && [ "$(left)" -gt 60 ]; then
+        export LIS_SPLITK_CUDA=1
+        bench_step bench-splitk 30 classifier --cls-batch 64,256 --precisions fp32 --budget 8 --net-reps 2
+        unset LIS_SPLITK_CUDA
+    fi
     l=$(($(left) - TORCH_RESERVE))
     # LIS_GEN_ARGS replaces "--layers --gen-batch 32,8,1,64" (e.g. "--gen-batch 32 --precisions fp32")
     want_part bench bench-gen && bench_step bench-gen 120 generator ${FULL:+--weights "$FULL"} \
