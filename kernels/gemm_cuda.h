@@ -21,17 +21,21 @@
  *   v1    one thread per output, plain loop over C*R*S (the straight port; for bisecting)
  *   v2    128x128x8 shared-memory tiles, 8x8 outputs per thread, register prefetch,
  *         per-tile table of (c, r, s) offsets so the gather needs no divisions (FP32)
+ *   v2 splitk  v2 with the depth split over up to 8 blocks in z when the grid fills the
+ *         last wave badly (ResNet-50's layer3/4 3x3 at batch 64); partial sums in a
+ *         per-stream scratch, summed in order by a second kernel that applies the epilogue
+ *         (FP32; the shipped path takes it only with LIS_SPLITK_CUDA=1 until a GPU has timed it)
  *   v3    1x1 convolutions with stride 1 and no padding (plain GEMMs): float4 loads where
  *         the layout allows (HW % 4, C % 4, 16-byte aligned pointers), double-buffered
  *         shared tiles, float4 stores; any other shape is passed to v2 (FP32)
  *   wino  Winograd F(2x2, 3x3) (kernels/winograd_cuda.h) for 3x3, stride 1, dilation 1:
  *         16 v3 GEMMs between transforms; any other shape is passed to v3 (FP32)
- *   tf32  WMMA m16n16k8 tf32, 128x128x32 tiles, 8 warps of 64x32 (TF32)
- *   bf16  WMMA m16n16k16 bf16, same tiling (BF16)
- *   fp16  WMMA m16n16k16 fp16, same tiling (FP16)
+ *   tf32, bf16, fp16  mma.sync with a 4-stage cp.async pipeline (kernels/igemm_mma.cu)
+ *   tf32 wmma, bf16 wmma, fp16 wmma  the older WMMA kernels, 128x128x32 tiles, 8 warps of
+ *         64x32 (LIS_MMA_CUDA=0 makes lis_igemm_cuda take them)
  * lis_igemm_cuda() in FP32: wino for 3x3 layers of at least 64 input channels that are big
- * enough (lis_wino_cuda_wanted; LIS_WINOGRAD_CUDA=0/1 in the environment: never/always), else v3 (v2 for every shape but the plain GEMMs); the
- * tensor-core variant of the other precisions.
+ * enough (lis_wino_cuda_wanted; LIS_WINOGRAD_CUDA=0/1 in the environment: never/always),
+ * else v3 (v2 for every shape but the plain GEMMs); the mma variant of the other precisions.
  * Library baselines: lis_gemm_cublas (cuBLAS, plain GEMM) and lis_conv2d_cudnn
  * (kernels/conv2d_cuda.h).
  *
