@@ -105,6 +105,19 @@ __global__ void output_kernel(const float *M, Epi e, float *y, int b0, int O, in
 
 unsigned blocks_for(int64_t n) { return (unsigned)lis_ceil_div(n, 256); }
 
+// The scratch cap in floats: 2 GiB, or LIS_WINO_CUDA_SCRATCH_MB. On the generator's 276 px
+// layers 2 GiB holds one image's transforms, so each of the 16 GEMMs is 604 blocks (2.3 waves
+// on an H200); a bigger cap groups images into bigger GEMMs (not yet measured).
+int64_t scratch_cap_floats(void) {
+    static int64_t cap = 0;
+    if (!cap) {
+        const char *e = getenv("LIS_WINO_CUDA_SCRATCH_MB");
+        const long long mb = e ? atoll(e) : 0;
+        cap = (mb >= 64 && mb <= (1LL << 20) ? mb : 2048) * (1LL << 20) / (int64_t)sizeof(float);
+    }
+    return cap;
+}
+
 } // namespace
 
 extern "C" {
@@ -141,9 +154,12 @@ lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const 
     const int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
     const int th = (Ho + 1) / 2, tw = (Wo + 1) / 2;
     const int64_t per = (int64_t)th * tw, uf = 16 * (int64_t)O * I, per_img = 16 * (int64_t)(I + O) * per;
-    // a group of images whose V and M fit beside U in 2 GiB (one image at least)
-    const int64_t cap = (int64_t)1 << 29;
+    // a group of images whose V and M fit beside U in the scratch cap (one image at least),
+    // and whose GEMMs stay within the igemm's 32-bit indexing (I x T, O x T below 2^31)
+    const int64_t cap = scratch_cap_floats();
     int64_t nb = cap > uf ? (cap - uf) / per_img : 1;
+    const int64_t index_cap = 0x7fffffffLL / ((int64_t)(I > O ? I : O) * per);
+    nb = nb > index_cap ? index_cap : nb;
     nb = nb < 1 ? 1 : nb > B ? B : nb;
     const size_t need = (size_t)(uf + per_img * nb);
     // U, then V and M of one group of images

@@ -13,7 +13,7 @@
  * variants of the igemm and modconv tables are it alone. Per call: the weight transform U = G g G^T (16 x O x I), the input transform of the
  * modulated input (16 x I x tiles), 16 float32 GEMMs on the igemm kernels
  * (lis_gemm_cuda), the output transform with the demodulation scale. Images are processed
- * in groups whose transformed tiles fit a scratch buffer of at most 2 GiB (runtime/cuda_scratch.cu:
+ * in groups whose transformed tiles fit a scratch buffer of at most 2 GiB (LIS_WINO_CUDA_SCRATCH_MB sets another cap; runtime/cuda_scratch.cu:
  * cached between calls, one per stream for up to four streams, grown on demand; a fifth
  * stream takes over the first one's buffer after waiting for that stream;
  * lis_wino_cuda_release frees every scratch buffer).

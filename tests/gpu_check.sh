@@ -42,7 +42,8 @@
 #   plugins   only when --steps names it (and not torch): the original's CUDA plugins built
 #   profile   only when --steps names it: Nsight Compute (ncu) on the GEMM kernels of a few
 #             benchmark cases (LIS_BENCH_ONCE=1), into DIR/ncu.txt: where a kernel's time goes;
-#             LIS_PROFILE_CASES picks cases (square,conv3x3,conv1x1,square-wmma)
+#             LIS_PROFILE_CASES picks cases (default square,conv3x3,conv1x1,square-wmma;
+#             on request wino-l26, mma-3x3, flrelu-l26)
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile. bench and torch are groups whose parts can be named alone (bench-ops,
@@ -591,11 +592,11 @@ else
     # profiles the igemm launches only; clocks left alone (METHOD.md)
     : > "$OUTDIR/ncu.txt"
     prof_case() {
-        local label=$1 filter=$2 precs=$3 count=$4 mma=${5:-1}
+        local label=$1 filter=$2 precs=$3 count=$4 mma=${5:-1} kernels=${6:-igemm}
         case ",${LIS_PROFILE_CASES:-square,conv3x3,conv1x1,square-wmma}," in *",$label,"*) ;; *) return ;; esac
         echo "======== $label (--filter '$filter', $precs, LIS_MMA_CUDA=$mma)" >> "$OUTDIR/ncu.txt"
         run_step "profile-$label" 60 "$LOGS/profile-$label.log" env LIS_BENCH_ONCE=1 LIS_MMA_CUDA=$mma "$NCU" --clock-control none \
-            -k regex:igemm -c "$count" --section SpeedOfLight --section Occupancy --section LaunchStats \
+            -k "regex:$kernels" -c "$count" --section SpeedOfLight --section Occupancy --section LaunchStats \
             --section WarpStateStats --section SchedulerStats --section MemoryWorkloadAnalysis \
             ./bench/lis-bench cuda ops --filter "$filter" --precisions "$precs"
         grep -vE '^\| ' "$LOGS/profile-$label.log" >> "$OUTDIR/ncu.txt"
@@ -609,6 +610,11 @@ else
     prof_case conv3x3 'layer3 3x3' fp32,bf16 4
     prof_case conv1x1 'layer3 1x1' fp32,bf16 6
     prof_case square-wmma square bf16 2 0 # the older WMMA kernel (validation and timed call)
+    # on request (LIS_PROFILE_CASES=...): the generator's L26 in float32 (Winograd: transforms
+    # and GEMMs), the mma kernel on ResNet's layer3 3x3, the filtered lrelu v3 on L26
+    prof_case wino-l26 'i=512,o=431,h=276' fp32 19 1 'igemm_v3|input_kernel|output_kernel|weights_kernel'
+    prof_case mma-3x3 'layer3 3x3' bf16 2 1
+    prof_case flrelu-l26 'c=431,h=278' fp32 2 1 'flrelu_v3' 
 fi
 
 # ---------------------------------------------------------------- targets
