@@ -107,6 +107,11 @@ def main():
         if prec == "fp32" and ref and "heuristics" in ref["variant"]:
             print("| (the original ran with cuDNN's heuristics, as its inference scripts do; cuDNN autotuning "
                   "is its training setting) | | | | | |")
+    exp = pick(rows, "lis-experimental", "generator", gb, "fp32")
+    ref = pick(rows, "torch", "generator", gb, "fp32")
+    if exp and ref:
+        print(f"| (generator b{nb} fp32, {exp['variant']}) | {nb * 1e3 / exp['time_ms']:.2f} img/s | "
+              f"{nb * 1e3 / ref['time_ms']:.2f} img/s | {ref['time_ms'] / exp['time_ms']:.2f}x | 1.5x | context |")
     # context: the original's fastest float32 row at any batch size and setting (on the H200,
     # autotuning made batch 8 1.5x faster, and batch 32 autotuned took over 150 s to start)
     every = [r for r in rows if engine(r) == "torch" and r["suite"] == "generator" and r["precision"] == "fp32"]

@@ -488,6 +488,12 @@ lis_status run_wino(const lis_igemm_params *p, const float *x, const float *w, f
     return run_v3(p, x, w, y, s);
 }
 
+// "wino4": F(4x4, 3x3) wherever it applies
+lis_status run_wino4(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    if (lis_wino_igemm_applies(p)) return lis_wino4_igemm_cuda(p, x, w, y, s);
+    return run_v3(p, x, w, y, s);
+}
+
 template <int P>
 lis_status run_wmma(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     LIS_TRY(lis_igemm_check(p));
@@ -516,6 +522,7 @@ const lis_igemm_variant g_variants[] = {
     {"v3", lis_igemm_cuda_v3, LIS_PREC_FP32, "1x1/stride 1/no pad as plain GEMM: float4 loads, double buffer (else v2)"},
     {"v2 splitk", lis_igemm_cuda_v2_splitk, LIS_PREC_FP32, "v2 with the depth split over blockIdx.z when the grid fills the GPU badly"},
     {"wino", lis_igemm_cuda_wino, LIS_PREC_FP32, "Winograd F(2x2,3x3) for 3x3/stride 1/dilation 1 (else v3)"},
+    {"wino4", lis_igemm_cuda_wino4, LIS_PREC_FP32, "Winograd F(4x4,3x3) for 3x3/stride 1/dilation 1 (else v3)"},
     // the shipped reduced-precision kernels (kernels/igemm_mma.cu; LIS_MMA_CUDA=0 falls back to WMMA)
     {"tf32", lis_igemm_cuda_mma_tf32, LIS_PREC_TF32, "mma.sync m16n8k8 tf32, cp.async 4 stages, 128x128x16"},
     {"bf16", lis_igemm_cuda_mma_bf16, LIS_PREC_BF16, "mma.sync m16n8k16 bf16, cp.async 4 stages, 128x128x16"},
@@ -574,6 +581,9 @@ lis_status lis_igemm_cuda_v3(const lis_igemm_params *p, const float *x, const fl
 }
 lis_status lis_igemm_cuda_wino(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     return run_wino(p, x, w, y, s);
+}
+lis_status lis_igemm_cuda_wino4(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_wino4(p, x, w, y, s);
 }
 lis_status lis_igemm_cuda_wmma_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     return run_wmma<LIS_PREC_TF32>(p, x, w, y, s);

@@ -1,11 +1,12 @@
-// winograd.cu — Winograd F(2x2, 3x3) on the GPU for the modulated convolution (see
-// kernels/winograd_cuda.h; the transforms are those of kernels/winograd.c).
+// winograd.cu — Winograd F(2x2, 3x3) and F(4x4, 3x3) on the GPU for the igemm convolution and
+// the modulated convolution (see kernels/winograd_cuda.h).
 //
-// Kernels, one thread per output element of each transform:
+// Kernels, one thread per element of each transform (the work of one element is in
+// kernels/winograd_kernels.cuh, shared with a host emulation test):
 //   weights  U[xi][o][i]  = (G g G^T)[xi] of w[o][i]
-//   input    V[xi][c][t]  = sm[b, c] * (B^T d B)[xi], d the zero-padded 4x4 patch of tile t
+//   input    V[xi][c][t]  = sm[b, c] * (B^T d B)[xi], d the zero-padded patch of tile t
 //            (tiles of the group's images, t fastest: coalesced stores)
-//   output   y[b][o][2x2 of tile t] = act(dsc[b, o] * (A^T M A) + bias[o] + res), M[xi][o][t]
+//   output   y[b][o][tile t] = act(dsc[b, o] * (A^T M A) + bias[o] + res), M[xi][o][t]
 //            from the GEMMs (the igemm epilogue's order)
 #include <stdlib.h>
 #include <string.h>
@@ -16,91 +17,29 @@ extern "C" {
 #include "kernels/gemm_cuda.h"
 #include "kernels/winograd_cuda.h"
 }
-#include "kernels/winograd_transform.h"
+#include "kernels/winograd_kernels.cuh"
 
 namespace {
 
+using lis_wino::Epi;
+
+template <int MT>
 __global__ void weights_kernel(const float *w, float *U, int64_t OI) {
     const int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= OI) return;
-    float u[16];
-    lis_wino_weight_transform(w + idx * 9, u);
-#pragma unroll
-    for (int xi = 0; xi < 16; xi++) U[(int64_t)xi * OI + idx] = u[xi];
+    if (idx < OI) lis_wino::weights_at<MT>(w, U, OI, idx);
 }
 
+template <int MT>
 __global__ void input_kernel(const float *x, const float *sm, float *V, int b0, int C, int H, int W, int pad, int th,
                              int tw, int64_t T) {
     const int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= (int64_t)C * T) return;
-    const int c = (int)(idx / T);
-    const int64_t t = idx - (int64_t)c * T;
-    const int per = th * tw, bl = (int)(t / per), r = (int)(t - (int64_t)bl * per);
-    const int b = b0 + bl, y0 = (r / tw) * 2 - pad, x0 = (r % tw) * 2 - pad;
-    const float *xc = x + ((int64_t)b * C + c) * H * W;
-    const float sc = sm ? sm[(int64_t)b * C + c] : 1.0f;
-    float d[4][4];
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++) {
-            const int yy = y0 + i, xx = x0 + j;
-            d[i][j] = yy >= 0 && yy < H && xx >= 0 && xx < W ? xc[(int64_t)yy * W + xx] : 0.0f;
-        }
-    float e[4][4];
-    for (int j = 0; j < 4; j++) {
-        e[0][j] = d[0][j] - d[2][j];
-        e[1][j] = d[1][j] + d[2][j];
-        e[2][j] = d[2][j] - d[1][j];
-        e[3][j] = d[1][j] - d[3][j];
-    }
-    const int64_t xs = (int64_t)C * T; // between positions xi
-    float *v = V + (int64_t)c * T + t;
-    for (int i = 0; i < 4; i++) {
-        v[(4 * i + 0) * xs] = sc * (e[i][0] - e[i][2]);
-        v[(4 * i + 1) * xs] = sc * (e[i][1] + e[i][2]);
-        v[(4 * i + 2) * xs] = sc * (e[i][2] - e[i][1]);
-        v[(4 * i + 3) * xs] = sc * (e[i][1] - e[i][3]);
-    }
+    if (idx < (int64_t)C * T) lis_wino::input_at<MT>(x, sm, V, b0, C, H, W, pad, th, tw, T, idx);
 }
 
-struct Epi {
-    const float *dsc, *bias, *res;
-    int act;
-    float slope;
-};
-
-__device__ __forceinline__ float epi(const Epi &e, float v, float f, float bo, int64_t off) {
-    if (e.dsc) v *= f;
-    if (e.bias) v += bo;
-    if (e.res) v += e.res[off];
-    if (e.act == 1) v = v > 0.0f ? v : 0.0f;
-    else if (e.act == 2) v = v >= 0.0f ? v : v * e.slope;
-    return v;
-}
-
+template <int MT>
 __global__ void output_kernel(const float *M, Epi e, float *y, int b0, int O, int Ho, int Wo, int th, int tw, int64_t T) {
     const int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx >= (int64_t)O * T) return;
-    const int o = (int)(idx / T);
-    const int64_t t = idx - (int64_t)o * T;
-    const int per = th * tw, bl = (int)(t / per), r = (int)(t - (int64_t)bl * per);
-    const int b = b0 + bl, oy = (r / tw) * 2, ox = (r % tw) * 2;
-    const int64_t ms = (int64_t)O * T;
-    const float *m = M + (int64_t)o * T + t;
-    float a[4][4];
-    for (int xi = 0; xi < 16; xi++) a[xi >> 2][xi & 3] = m[xi * ms];
-    float s[2][4];
-    for (int q = 0; q < 4; q++) {
-        s[0][q] = a[0][q] + a[1][q] + a[2][q];
-        s[1][q] = a[1][q] - a[2][q] - a[3][q];
-    }
-    const float f = e.dsc ? e.dsc[(int64_t)b * O + o] : 1.0f, bo = e.bias ? e.bias[o] : 0.0f;
-    const int64_t yo = ((int64_t)b * O + o) * Ho * Wo; // res (which may alias y) is read before y is written
-    for (int i = 0; i < 2 && oy + i < Ho; i++) {
-        const float v0 = s[i][0] + s[i][1] + s[i][2], v1 = s[i][1] - s[i][2] - s[i][3];
-        const int64_t off = yo + (int64_t)(oy + i) * Wo + ox;
-        y[off] = epi(e, v0, f, bo, off);
-        if (ox + 1 < Wo) y[off + 1] = epi(e, v1, f, bo, off + 1);
-    }
+    if (idx < (int64_t)O * T) lis_wino::output_at<MT>(M, e, y, b0, O, Ho, Wo, th, tw, T, idx);
 }
 
 unsigned blocks_for(int64_t n) { return (unsigned)lis_ceil_div(n, 256); }
@@ -144,7 +83,13 @@ int lis_wino_igemm_applies(const lis_igemm_params *p) {
            p->pad_h == p->pad_w && p->H + 2 * p->pad_h >= 3 && p->W + 2 * p->pad_w >= 3;
 }
 
-lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+} // extern "C"
+
+namespace {
+
+template <int MT>
+lis_status run_tiles(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    constexpr int NX = lis_wino::Tile<MT>::NX;
     if (!lis_wino_igemm_applies(p))
         return lis_err_set("winograd (cuda): needs a 3x3 kernel, stride 1, dilation 1, equal paddings (got %dx%d, "
                            "stride %dx%d, dilation %dx%d, pad %dx%d)", p->R, p->S, p->stride_h, p->stride_w, p->dil_h,
@@ -152,8 +97,8 @@ lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const 
     LIS_TRY(lis_igemm_check(p));
     const int O = p->K, I = p->C, B = p->N, H = p->H, W = p->W, pad = p->pad_h;
     const int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
-    const int th = (Ho + 1) / 2, tw = (Wo + 1) / 2;
-    const int64_t per = (int64_t)th * tw, uf = 16 * (int64_t)O * I, per_img = 16 * (int64_t)(I + O) * per;
+    const int th = (Ho + MT - 1) / MT, tw = (Wo + MT - 1) / MT;
+    const int64_t per = (int64_t)th * tw, uf = NX * (int64_t)O * I, per_img = NX * (int64_t)(I + O) * per;
     // a group of images whose V and M fit beside U in the scratch cap (one image at least),
     // and whose GEMMs stay within the igemm's 32-bit indexing (I x T, O x T below 2^31)
     const int64_t cap = scratch_cap_floats();
@@ -166,23 +111,45 @@ lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const 
     float *U = lis_cuda_scratch(s, LIS_SCRATCH_WINOGRAD, need);
     if (!U) return LIS_ERR;
     float *V = U + uf;
-    weights_kernel<<<blocks_for((int64_t)O * I), 256, 0, LIS_STREAM(s)>>>(w, U, (int64_t)O * I);
+    weights_kernel<MT><<<blocks_for((int64_t)O * I), 256, 0, LIS_STREAM(s)>>>(w, U, (int64_t)O * I);
     LIS_TRY(lis_cuda_launched("winograd_weights", s));
     const Epi e = {p->out_scale, p->bias, p->res, p->act, p->slope};
     for (int b0 = 0; b0 < B; b0 += (int)nb) {
         const int n = B - b0 < nb ? B - b0 : (int)nb;
         const int64_t T = per * n;
-        float *M = V + 16 * (int64_t)I * T;
+        float *M = V + NX * (int64_t)I * T;
         if (T > 0x7fffffff) return lis_err_set("winograd (cuda): %lld tiles in one group", (long long)T);
-        input_kernel<<<blocks_for((int64_t)I * T), 256, 0, LIS_STREAM(s)>>>(x, p->in_scale, V, b0, I, H, W, pad, th, tw, T);
+        input_kernel<MT><<<blocks_for((int64_t)I * T), 256, 0, LIS_STREAM(s)>>>(x, p->in_scale, V, b0, I, H, W, pad, th, tw, T);
         LIS_TRY(lis_cuda_launched("winograd_input", s));
-        for (int xi = 0; xi < 16; xi++)
+        for (int xi = 0; xi < NX; xi++)
             LIS_TRY(lis_gemm_cuda(O, (int)T, I, U + (int64_t)xi * O * I, V + (int64_t)xi * I * T,
                                   M + (int64_t)xi * O * T, LIS_PREC_FP32, s));
-        output_kernel<<<blocks_for((int64_t)O * T), 256, 0, LIS_STREAM(s)>>>(M, e, y, b0, O, Ho, Wo, th, tw, T);
+        output_kernel<MT><<<blocks_for((int64_t)O * T), 256, 0, LIS_STREAM(s)>>>(M, e, y, b0, O, Ho, Wo, th, tw, T);
         LIS_TRY(lis_cuda_launched("winograd_output", s));
     }
     return LIS_OK;
+}
+
+} // namespace
+
+extern "C" {
+
+// LIS_WINOGRAD_CUDA_TILE=4 makes the shipped path take F(4x4, 3x3) (not yet timed on a GPU)
+static int tile_wanted(void) {
+    static int v = 0;
+    if (!v) {
+        const char *e = getenv("LIS_WINOGRAD_CUDA_TILE");
+        v = e && !strcmp(e, "4") ? 4 : 2;
+    }
+    return v;
+}
+
+lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return tile_wanted() == 4 ? run_tiles<4>(p, x, w, y, s) : run_tiles<2>(p, x, w, y, s);
+}
+
+lis_status lis_wino4_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_tiles<4>(p, x, w, y, s);
 }
 
 lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,

@@ -35,6 +35,11 @@ extern "C" {
  * path calls it for the layers lis_wino_cuda_wanted picks, from 64 input channels on. */
 int lis_wino_igemm_applies(const lis_igemm_params *p);
 lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+/* The same with F(4x4, 3x3): 36 GEMMs of 4x4-output tiles, 1.78x fewer multiplies than
+ * F(2x2, 3x3), larger float32 rounding (tests/test_cuda_emu_winograd.cu measures it). Not yet
+ * timed on a GPU: the "wino4" variants run it, and LIS_WINOGRAD_CUDA_TILE=4 makes
+ * lis_wino_igemm_cuda (the shipped path) take it. */
+lis_status lis_wino4_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 /* y [B, O, Ho, Wo] = dsc[b, o] * conv(x[b] * sm[b], w), Ho = H + 2 pad - 2 (3x3 kernel);
  * w [O, I, 3, 3]; sm [B, I] and dsc [B, O] may be NULL (factor 1). */
 lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,

@@ -31,7 +31,8 @@
 #   bench-cls, bench-gen, bench-e2e  lis-bench cuda classifier / generator / e2e, one
 #             process each with its own budget (images/s per batch and precision, deviation
 #             from fp32); the rows the targets need first; bench-splitk: the fp32 classifier
-#             with LIS_SPLITK_CUDA=1 (split-K for small grids, not yet the default)
+#             with LIS_SPLITK_CUDA=1 (split-K for small grids, not yet the default);
+#             bench-wino4: the generator b32 fp32 with LIS_WINOGRAD_CUDA_TILE=4 (F(4x4, 3x3))
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
@@ -47,7 +48,7 @@
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile. bench and torch are groups whose parts can be named alone (bench-ops,
-# bench-cls, bench-splitk, bench-gen, bench-e2e; torch-resnet, torch-sgxl). Examples, a short diagnostic
+# bench-cls, bench-splitk, bench-gen, bench-wino4, bench-e2e; torch-resnet, torch-sgxl). Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
 # autotuning: LIS_GEN_ARGS="--gen-batch 32 --precisions fp32" LIS_SGXL_BATCH=32
 # LIS_SGXL_MODES=fp32 LIS_SGXL_LIMIT=240 ... --steps bench-gen,torch-sgxl,goals
@@ -479,7 +480,8 @@ bench_step() {
 $(grep -E '^(\||## |per image|per layer|built the)' "$LOGS/$name.log")"
 }
 
-if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-splitk && ! want bench-gen && ! want bench-e2e; then
+if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-splitk && ! want bench-gen && ! want bench-wino4 &&
+    ! want bench-e2e; then
     :
 elif ! have_bin bench/lis-bench; then
     record bench "skipped" 0 "bench/lis-bench was not built"
@@ -515,6 +517,14 @@ else
     want_part bench bench-gen && bench_step bench-gen 120 generator ${FULL:+--weights "$FULL"} \
         ${LIS_GEN_ARGS:---layers --gen-batch $([ $QUICK = 1 ] && echo 32,8 || echo 32,8,1,64)} \
         --budget $((l > 120 ? 40 : l / 3)) --net-reps 1
+    # the generator with Winograd F(4x4, 3x3) (LIS_WINOGRAD_CUDA_TILE=4, not yet the default:
+    # its rows, per-layer table and bundle check decide)
+    if want_part bench bench-wino4 && [ $(($(left) - TORCH_RESERVE)) -gt 60 ]; then
+        export LIS_WINOGRAD_CUDA_TILE=4
+        bench_step bench-wino4 60 generator ${FULL:+--weights "$FULL"} --gen-batch 32 --precisions fp32 --layers \
+            --budget 20 --net-reps 1
+        unset LIS_WINOGRAD_CUDA_TILE
+    fi
     l=$(($(left) - TORCH_RESERVE))
     want_part bench bench-e2e && bench_step bench-e2e 45 e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? 10 : l / 4)) --net-reps 1
 fi

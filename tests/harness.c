@@ -108,6 +108,49 @@ lis_status lis_test_open(lis_safetensors *st, const char *name) {
     return s;
 }
 
+const lis_json *lis_test_case(const lis_json *cases, const char *name) {
+    for (size_t i = 0; cases && i < cases->len; i++) {
+        const lis_json *c = lis_json_get(cases->items[i], "case");
+        if (c && c->type == LIS_JSON_STR && !strcmp(c->str, name)) return cases->items[i];
+    }
+    return NULL;
+}
+
+const float *lis_test_f32(const lis_safetensors *st, const char *prefix, const char *tensor, const lis_st_entry **e) {
+    char n[128];
+    snprintf(n, sizeof n, "%s.%s", prefix, tensor);
+    const lis_st_entry *x = lis_st_find(st, n);
+    LIS_ASSERT(x && x->t.dtype == LIS_DTYPE_F32);
+    if (e) *e = x;
+    return x->t.data;
+}
+
+void lis_test_layer_stats(const char *what, const lis_safetensors *io, const double *stats, int index,
+                          const char *name, const float *x, int B, int C, int S) {
+    int64_t n = (int64_t)B * C * S * S;
+    double sum = 0, sq = 0, mx = 0;
+    for (int64_t i = 0; i < n; i++) {
+        sum += x[i];
+        sq += (double)x[i] * x[i];
+        if (fabs(x[i]) > mx) mx = fabs(x[i]);
+    }
+    double mean = sum / (double)n, sd = sqrt((sq - sum * mean) / (double)(n - 1));
+    const double *r = stats + 4 * index;
+    double tol = 1e-4 * r[2];
+    lis_check(fabs(mean - r[0]) <= tol && fabs(sd - r[1]) <= tol && fabs(mx - r[2]) <= tol && fabs(sq - r[3]) <= 1e-4 * r[3],
+              "%s %-14s stats: mean %.6g (ref %.6g) std %.6g (%.6g) max|x| %.6g (%.6g) sumsq %.8g (%.8g), tol %.2g",
+              what, name, mean, r[0], sd, r[1], mx, r[2], sq, r[3], tol);
+    char ref[128];
+    snprintf(ref, sizeof ref, "synthesis.%s.first_channels", name);
+    const lis_st_entry *e = lis_st_find(io, ref);
+    if (e) {
+        int k = (int)e->t.shape[1];
+        char nm[160];
+        snprintf(nm, sizeof nm, "%s %s first %d channels", what, name, k);
+        lis_check_close(nm, x, e->t.data, (int64_t)k * S * S, tol, 0);
+    }
+}
+
 const float *lis_test_ref(const lis_safetensors *st, const char *name, int64_t *numel) {
     const lis_st_entry *e = lis_st_find(st, name);
     if (!e || e->t.dtype != LIS_DTYPE_F32) {

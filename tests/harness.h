@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "runtime/json.h"
 #include "runtime/safetensors.h"
 
 /* |got - ref| <= atol + rtol*|ref| per element; NaN positions must match. */
@@ -35,6 +36,17 @@ const float *lis_test_ref(const lis_safetensors *st, const char *name, int64_t *
 /* Element i of an integer (I64) reference tensor; reference files do not align their data,
  * so this copies instead of dereferencing. Fails the check and returns -1 when absent. */
 int64_t lis_test_ref_i64(const lis_safetensors *st, const char *name, int64_t i);
+/* The bundles' op cases: the element of the JSON array `cases` whose "case" is name, or NULL. */
+const lis_json *lis_test_case(const lis_json *cases, const char *name);
+/* F32 tensor "<prefix>.<tensor>" of a reference file; aborts the test if absent or not F32.
+ * *e (if e) gets its entry (for the shape). */
+const float *lis_test_f32(const lis_safetensors *st, const char *prefix, const char *tensor, const lis_st_entry **e);
+/* One generator layer's output x [B, C, S, S] vs the full-size bundle: mean, std, max |x| and
+ * sum of squares vs stats[4*index ..] within 1e-4 of the reference max |x|, and its first
+ * channels vs io's "synthesis.<name>.first_channels" when present. `what` starts each check's
+ * name ("full-size layer", "full-size cuda layer"). */
+void lis_test_layer_stats(const char *what, const lis_safetensors *io, const double *stats, int index,
+                          const char *name, const float *x, int B, int C, int S);
 /* Runs the lis-run binary ($LIS_RUN, default ./lis-run) with argv (NULL-terminated, argv[0]
  * the command name, e.g. "counterfactual") as a user would, output to stderr; returns its
  * exit code (-1 if it did not exit normally). */

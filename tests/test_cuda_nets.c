@@ -101,22 +101,9 @@ static void to_u8(const float *img, int C, int R, uint8_t *u8) {
 static lis_safetensors ops;
 static lis_json *cases;
 
-static const lis_json *case_of(const char *name) {
-    for (size_t i = 0; i < cases->len; i++) {
-        const lis_json *c = lis_json_get(cases->items[i], "case");
-        if (c && c->type == LIS_JSON_STR && !strcmp(c->str, name)) return cases->items[i];
-    }
-    return NULL;
-}
+static const lis_json *case_of(const char *name) { return lis_test_case(cases, name); }
 
-static const float *T(const char *c, const char *t, const lis_st_entry **e) {
-    char n[128];
-    snprintf(n, sizeof n, "%s.%s", c, t);
-    const lis_st_entry *x = lis_st_find(&ops, n);
-    LIS_ASSERT(x && x->t.dtype == LIS_DTYPE_F32);
-    if (e) *e = x;
-    return x->t.data;
-}
+static const float *T(const char *c, const char *t, const lis_st_entry **e) { return lis_test_f32(&ops, c, t, e); }
 
 static void test_ops_bundle(lis_stream s) {
     char *text;
@@ -289,28 +276,7 @@ static const double *full_stats;
 
 static lis_status full_tap(void *ctx, int index, const char *name, const float *x, int B, int C, int S) {
     (void)ctx;
-    int64_t n = (int64_t)B * C * S * S;
-    double sum = 0, sq = 0, mx = 0;
-    for (int64_t i = 0; i < n; i++) {
-        sum += x[i];
-        sq += (double)x[i] * x[i];
-        if (fabs(x[i]) > mx) mx = fabs(x[i]);
-    }
-    double mean = sum / (double)n, sd = sqrt((sq - sum * mean) / (double)(n - 1));
-    const double *r = full_stats + 4 * index;
-    double tol = 1e-4 * r[2];
-    lis_check(fabs(mean - r[0]) <= tol && fabs(sd - r[1]) <= tol && fabs(mx - r[2]) <= tol && fabs(sq - r[3]) <= 1e-4 * r[3],
-              "full-size cuda layer %-14s stats: mean %.6g (ref %.6g) std %.6g (%.6g) max|x| %.6g (%.6g) sumsq %.8g (%.8g), tol %.2g",
-              name, mean, r[0], sd, r[1], mx, r[2], sq, r[3], tol);
-    char ref[128];
-    snprintf(ref, sizeof ref, "synthesis.%s.first_channels", name);
-    const lis_st_entry *e = lis_st_find(&full_io, ref);
-    if (e) {
-        int k = (int)e->t.shape[1];
-        char nm[160];
-        snprintf(nm, sizeof nm, "full-size cuda layer %s first %d channels", name, k);
-        lis_check_close(nm, x, e->t.data, (int64_t)k * S * S, tol, 0);
-    }
+    lis_test_layer_stats("full-size cuda layer", &full_io, full_stats, index, name, x, B, C, S);
     return LIS_OK;
 }
 

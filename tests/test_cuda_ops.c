@@ -21,7 +21,9 @@
  * model (unit roundoff u: tf32 and fp16 2^-11, bf16 2^-8; NMSE ~ u^2 for random-sign sums):
  * tf32 / fp16 <= 2e-6, bf16 <= 1e-4, plus max |got - ref| <= 0.02 (tf32, fp16) or 0.1 (bf16)
  * times max|ref| to catch isolated wrong elements. The cuDNN baseline (FP32 and TF32) is held
- * to the tf32 bounds: it may pick an FFT or Winograd algorithm.
+ * to the tf32 bounds: it may pick an FFT or Winograd algorithm. The "wino4" variants
+ * (Winograd F(4x4, 3x3)) get 20x the FP32 bounds: their rounding is 5-22x F(2x2)'s
+ * (measured by tests/test_cuda_emu_winograd.cu).
  * A filter (--op, --params) that matches no case fails (it would otherwise pass vacuously).
  */
 #include <math.h>
@@ -162,7 +164,9 @@ static void conv_case(int N, int C, int H, int W, int K, int R, int S, int sh, i
         if (alias) LIS_ASSERT(lis_dev_h2d(dy, r, ny * 4, g_s) == LIS_OK);
         if (ran(lis_conv2d_cuda_variant(&v[i], &p, dx, dw_, db, alias ? dy : dr, dy, g_s), vn)) {
             float *y = down(dy, ny);
-            check_prec(vn, y, yr, ny, v[i].prec, 2e-5, 1e-5);
+            /* F(4x4, 3x3) rounds 5-22x more than F(2x2) (tests/test_cuda_emu_winograd.cu) */
+            const double loose = strncmp(v[i].name, "wino4", 5) ? 1.0 : 20.0;
+            check_prec(vn, y, yr, ny, v[i].prec, 2e-5 * loose, 1e-5 * loose);
             free(y);
         }
         lis_dev_free(dy);
@@ -302,7 +306,7 @@ static void modconv_case(int B, int I, int O, int H, int k, int demod, int bsn) 
         float *dy = dpoison(ny);
         if (ran(v[i].fn(&mw, &p, dx, ds, gain, B, H, H, dy, ws, g_s), vn)) {
             float *y = down(dy, ny);
-            check_prec(vn, y, yr, ny, v[i].prec, tol, 0);
+            check_prec(vn, y, yr, ny, v[i].prec, strncmp(v[i].name, "wino4", 5) ? tol : 20.0 * tol, 0);
             free(y);
         }
         lis_dev_free(dy);

@@ -24,28 +24,7 @@ static const double *stats; /* [32, 4] */
 
 static lis_status check_tap(void *ctx, int index, const char *name, const float *x, int B, int C, int S) {
     (void)ctx;
-    int64_t n = (int64_t)B * C * S * S;
-    double sum = 0, sq = 0, mx = 0;
-    for (int64_t i = 0; i < n; i++) {
-        sum += x[i];
-        sq += (double)x[i] * x[i];
-        if (fabs(x[i]) > mx) mx = fabs(x[i]);
-    }
-    double mean = sum / (double)n, sd = sqrt((sq - sum * mean) / (double)(n - 1));
-    const double *r = stats + 4 * index;
-    double tol = 1e-4 * r[2];
-    lis_check(fabs(mean - r[0]) <= tol && fabs(sd - r[1]) <= tol && fabs(mx - r[2]) <= tol && fabs(sq - r[3]) <= 1e-4 * r[3],
-              "full-size layer %-14s stats: mean %.6g (ref %.6g) std %.6g (%.6g) max|x| %.6g (%.6g) sumsq %.8g (%.8g), tol %.2g",
-              name, mean, r[0], sd, r[1], mx, r[2], sq, r[3], tol);
-    char ref[128];
-    snprintf(ref, sizeof ref, "synthesis.%s.first_channels", name);
-    const lis_st_entry *e = lis_st_find(&io, ref);
-    if (e) {
-        int k = (int)e->t.shape[1];
-        char nm[160];
-        snprintf(nm, sizeof nm, "full-size layer %s first %d channels", name, k);
-        lis_check_close(nm, x, e->t.data, (int64_t)k * S * S, tol, 0);
-    }
+    lis_test_layer_stats("full-size layer", &io, stats, index, name, x, B, C, S);
     return LIS_OK;
 }
 

@@ -22,22 +22,9 @@
 static lis_safetensors io;
 static lis_json *cases;
 
-static const lis_json *case_of(const char *name) {
-    for (size_t i = 0; i < cases->len; i++) {
-        const lis_json *c = lis_json_get(cases->items[i], "case");
-        if (c && c->type == LIS_JSON_STR && !strcmp(c->str, name)) return cases->items[i];
-    }
-    return NULL;
-}
+static const lis_json *case_of(const char *name) { return lis_test_case(cases, name); }
 
-static const float *T(const char *c, const char *t, const lis_st_entry **e) {
-    char n[128];
-    snprintf(n, sizeof n, "%s.%s", c, t);
-    const lis_st_entry *x = lis_st_find(&io, n);
-    LIS_ASSERT(x && x->t.dtype == LIS_DTYPE_F32);
-    if (e) *e = x;
-    return x->t.data;
-}
+static const float *T(const char *c, const char *t, const lis_st_entry **e) { return lis_test_f32(&io, c, t, e); }
 
 static double tol_op(const float *y, int64_t n) {
     double m = lis_max_abs(y, n);
