@@ -143,7 +143,8 @@ static void bench_winograd(int N, int C, int K, int H, int pad, const char *what
     if (agree("conv3x3 winograd", y1, y0, ny, 1e-4)) {
         lis_bench_result rd = lis_bench_time(run_w3, &d, 1, secs);
         lis_bench_row("conv3x3", pr, "direct (shifted-rows GEMM)", rd, fl, 0, 0);
-        lis_bench_row("conv3x3", pr, "winograd F(2x2,3x3)", lis_bench_time(run_w3, &g, 1, secs), fl, 0, rd.mean);
+        lis_bench_row("conv3x3", pr, wk.mt == 4 ? "winograd F(4x4,3x3) (LIS_WINOGRAD_TILE=4)" : "winograd F(2x2,3x3)",
+                      lis_bench_time(run_w3, &g, 1, secs), fl, 0, rd.mean);
     }
     lis_conv2d_packed_free(&pk);
     lis_wino_packed_free(&wk);

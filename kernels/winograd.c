@@ -39,27 +39,37 @@ int lis_wino_wanted(int C) {
 /* ---------------------------------------------------------------- weights */
 
 lis_status lis_wino_pack(lis_wino_packed *pk, int K, int C, const float *w) {
+    const char *e = getenv("LIS_WINOGRAD_TILE");
+    return lis_wino_pack_tile(pk, K, C, w, e && !strcmp(e, "4") ? 4 : 2);
+}
+
+lis_status lis_wino_pack_tile(lis_wino_packed *pk, int K, int C, const float *w, int mt) {
     memset(pk, 0, sizeof *pk);
     if (K < 1 || C < 1) return lis_err_set("winograd: K %d and C %d must be positive", K, C);
+    if (mt != 2 && mt != 4) return lis_err_set("winograd: output tiles of %dx%d (2 or 4 supported)", mt, mt);
     pk->K = K;
     pk->C = C;
+    pk->mt = mt;
+    pk->nx = (mt + 2) * (mt + 2);
+    const int nx = pk->nx;
     pk->chunk_rows = K < CHUNK_ROWS ? K : CHUNK_ROWS;
     pk->nchunk = (K + pk->chunk_rows - 1) / pk->chunk_rows;
-    pk->u = calloc((size_t)pk->nchunk * 16, sizeof *pk->u);
-    float *U = lis_malloc(sizeof(float) * 16 * (size_t)K * C, "winograd weights");
+    pk->u = calloc((size_t)pk->nchunk * nx, sizeof *pk->u);
+    float *U = lis_malloc(sizeof(float) * nx * (size_t)K * C, "winograd weights");
     if (!pk->u || !U) { free(U); lis_wino_packed_free(pk); return lis_err_set("out of memory (winograd weights)"); }
     /* U[xi][k][c] */
     for (int k = 0; k < K; k++)
         for (int c = 0; c < C; c++) {
-            float u[16];
-            lis_wino_weight_transform(w + ((size_t)k * C + c) * 9, u);
-            for (int xi = 0; xi < 16; xi++) U[((size_t)xi * K + k) * C + c] = u[xi];
+            float u[36];
+            if (mt == 2) lis_wino_weight_transform(w + ((size_t)k * C + c) * 9, u);
+            else lis_wino4_weight_transform(w + ((size_t)k * C + c) * 9, u);
+            for (int xi = 0; xi < nx; xi++) U[((size_t)xi * K + k) * C + c] = u[xi];
         }
     lis_status s = LIS_OK;
     for (int ci = 0; ci < pk->nchunk && s == LIS_OK; ci++) {
         const int k0 = ci * pk->chunk_rows, rows = K - k0 < pk->chunk_rows ? K - k0 : pk->chunk_rows;
-        for (int xi = 0; xi < 16 && s == LIS_OK; xi++)
-            s = lis_gemm_pack_a(&pk->u[ci * 16 + xi], rows, C, U + ((size_t)xi * K + k0) * C, C);
+        for (int xi = 0; xi < nx && s == LIS_OK; xi++)
+            s = lis_gemm_pack_a(&pk->u[ci * nx + xi], rows, C, U + ((size_t)xi * K + k0) * C, C);
     }
     free(U);
     if (s != LIS_OK) lis_wino_packed_free(pk);
@@ -68,7 +78,7 @@ lis_status lis_wino_pack(lis_wino_packed *pk, int K, int C, const float *w) {
 
 void lis_wino_packed_free(lis_wino_packed *pk) {
     if (!pk) return;
-    for (int i = 0; pk->u && i < pk->nchunk * 16; i++) lis_gemm_apack_free(&pk->u[i]);
+    for (int i = 0; pk->u && i < pk->nchunk * pk->nx; i++) lis_gemm_apack_free(&pk->u[i]);
     free(pk->u);
     memset(pk, 0, sizeof *pk);
 }
@@ -87,8 +97,8 @@ static void geom_init(wino_geom *g, const lis_wino_packed *pk, int N, int H, int
     memset(g, 0, sizeof *g);
     g->Ho = H + 2 * pad_h - 2;
     g->Wo = W + 2 * pad_w - 2;
-    g->th = (g->Ho + 1) / 2;
-    g->tw = (g->Wo + 1) / 2;
+    g->th = (g->Ho + pk->mt - 1) / pk->mt;
+    g->tw = (g->Wo + pk->mt - 1) / pk->mt;
     g->T = (int64_t)g->th * g->tw;
     /* blocks of up to TB_MAX tiles (a multiple of the micro-kernel's 16 columns), smaller
      * when that leaves the threads without enough tasks */
@@ -101,8 +111,8 @@ static void geom_init(wino_geom *g, const lis_wino_packed *pk, int N, int H, int
     /* splitting the channels repeats the input transform per chunk: only when the blocks
      * alone leave threads idle (few tiles: small maps at batch 1) */
     g->split = pk->nchunk > 1 && (int64_t)g->nblock * N < want;
-    const size_t v = align64(sizeof(float) * 16 * (size_t)pk->C * tb);
-    const size_t m = align64(sizeof(float) * 16 * (size_t)pk->chunk_rows * tb);
+    const size_t v = align64(sizeof(float) * pk->nx * (size_t)pk->C * tb);
+    const size_t m = align64(sizeof(float) * pk->nx * (size_t)pk->chunk_rows * tb);
     g->off_m = v;
     g->off_rows = v + m;
     g->per_thread = v + m + align64(sizeof(float *) * (size_t)pk->C);
@@ -154,8 +164,35 @@ static void input_transform8(const float *xrow, int W, float *v, size_t xs) {
     }
 }
 
+/* F(4x4, 3x3): V[xi][c][t] from the zero-padded 6x6 patch of each tile, scalar */
+static void input_transform4(const wino_job *j, const float *x, int64_t t0, int nt, float *V) {
+    const lis_wino_io *io = j->io;
+    const int C = j->pk->C, tb = j->g->tb, H = io->H, W = io->W;
+    const size_t xs = (size_t)C * tb;
+    for (int c = 0; c < C; c++) {
+        const float *xc = x + (size_t)c * H * W;
+        for (int t = 0; t < nt; t++) {
+            const int64_t tile = t0 + t;
+            const int y0 = (int)(tile / j->g->tw) * 4 - io->pad_h, x0 = (int)(tile % j->g->tw) * 4 - io->pad_w;
+            float d[6][6], v[36];
+            for (int r = 0; r < 6; r++)
+                for (int s = 0; s < 6; s++) {
+                    const int yy = y0 + r, xx = x0 + s;
+                    d[r][s] = yy >= 0 && yy < H && xx >= 0 && xx < W ? xc[(size_t)yy * W + xx] : 0.0f;
+                }
+            lis_wino4_input_transform(d, v);
+            float *vc = V + (size_t)c * tb + t;
+            for (int xi = 0; xi < 36; xi++) vc[xi * xs] = v[xi];
+        }
+    }
+}
+
 /* V[xi][c][t] = (B^T d B)[xi] of tile t0 + t, channel c; d read with zero padding */
 static void input_transform(const wino_job *j, const float *x, int64_t t0, int nt, float *V) {
+    if (j->pk->mt == 4) {
+        input_transform4(j, x, t0, nt, V);
+        return;
+    }
     const lis_wino_io *io = j->io;
     const int C = j->pk->C, tb = j->g->tb, H = io->H, W = io->W;
     const size_t xs = (size_t)C * tb; /* stride between positions xi */
@@ -243,8 +280,40 @@ static void output_transform8(const float *m, size_t ms, float b, float *y, cons
     }
 }
 
+/* F(4x4, 3x3): Y = A^T m A per tile, scalar, then the epilogue */
+static void output_transform4(const wino_job *j, int n, int64_t t0, int nt, int k0, int rows, const float *M) {
+    const lis_wino_io *io = j->io;
+    const wino_geom *g = j->g;
+    const size_t ms = (size_t)rows * g->tb;
+    for (int m = 0; m < rows; m++) {
+        const int k = k0 + m;
+        const float b = io->bias ? io->bias[k] : 0.0f;
+        float *yk = io->y + n * io->ystride + (size_t)k * io->ldp;
+        const float *rk = io->res ? io->res + n * io->ystride + (size_t)k * io->ldp : NULL;
+        const float *mk = M + (size_t)m * g->tb;
+        for (int t = 0; t < nt; t++) {
+            float a[36], o[4][4];
+            for (int xi = 0; xi < 36; xi++) a[xi] = mk[t + xi * ms];
+            lis_wino4_output_transform(a, o);
+            const int64_t tile = t0 + t;
+            const int oy = (int)(tile / g->tw) * 4, ox = (int)(tile % g->tw) * 4;
+            for (int r = 0; r < 4 && oy + r < g->Ho; r++)
+                for (int q = 0; q < 4 && ox + q < g->Wo; q++) {
+                    const size_t at = (size_t)(oy + r) * io->ldy + ox + q;
+                    float v = o[r][q] + b;
+                    if (rk) v += rk[at];
+                    yk[at] = act_of(v, io->act, io->slope);
+                }
+        }
+    }
+}
+
 /* Y = A^T m A, A^T = [1 1 1 0; 0 1 -1 -1], for rows k0.. of the chunk, then the epilogue */
 static void output_transform(const wino_job *j, int n, int64_t t0, int nt, int k0, int rows, const float *M) {
+    if (j->pk->mt == 4) {
+        output_transform4(j, n, t0, nt, k0, rows, M);
+        return;
+    }
     const lis_wino_io *io = j->io;
     const wino_geom *g = j->g;
     const int tb = g->tb;
@@ -291,15 +360,15 @@ static void output_transform(const wino_job *j, int n, int64_t t0, int nt, int k
     }
 }
 
-/* the 16 GEMMs of chunk ci and the output transform, V already holding the block */
+/* the 16 (36) GEMMs of chunk ci and the output transform, V already holding the block */
 static void chunk_gemms(const wino_job *j, int n, int64_t t0, int nt, int ci, const float *V, float *M, const float **rows) {
     const lis_wino_packed *pk = j->pk;
     const wino_geom *g = j->g;
-    const int k0 = ci * pk->chunk_rows, nr = pk->u[ci * 16].M;
-    for (int xi = 0; xi < 16; xi++) {
+    const int k0 = ci * pk->chunk_rows, nr = pk->u[ci * pk->nx].M;
+    for (int xi = 0; xi < pk->nx; xi++) {
         for (int c = 0; c < pk->C; c++) rows[c] = V + ((size_t)xi * pk->C + c) * g->tb;
         /* nested inside lis_parallel_for: the GEMM runs on this thread only */
-        lis_gemm_packed(&pk->u[ci * 16 + xi], nt, rows, M + (size_t)xi * nr * g->tb, g->tb, 0);
+        lis_gemm_packed(&pk->u[ci * pk->nx + xi], nt, rows, M + (size_t)xi * nr * g->tb, g->tb, 0);
     }
     output_transform(j, n, t0, nt, k0, nr, M);
 }

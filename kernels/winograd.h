@@ -27,8 +27,9 @@
 
 typedef struct {
     int K, C;
+    int mt, nx;               /* output tile side (2: F(2x2, 3x3), 4: F(4x4, 3x3)), positions (mt+2)^2 */
     int chunk_rows, nchunk;   /* output channels per pack (the last chunk may hold fewer) */
-    lis_gemm_apack *u;        /* [nchunk * 16]: chunk ci, position xi -> u[ci * 16 + xi] (owned) */
+    lis_gemm_apack *u;        /* [nchunk * nx]: chunk ci, position xi -> u[ci * nx + xi] (owned) */
 } lis_wino_packed;
 
 /* Whether Winograd F(2x2, 3x3) computes this convolution. */
@@ -41,8 +42,16 @@ int lis_wino_applies(const lis_conv2d_params *p);
 #define LIS_WINO_MIN_C 64
 int lis_wino_wanted(int C);
 
-/* w: [K, C, 3, 3] (PyTorch's layout). */
+/* w: [K, C, 3, 3] (PyTorch's layout). F(2x2, 3x3), or F(4x4, 3x3) with LIS_WINOGRAD_TILE=4
+ * in the environment: 36 GEMMs per 4x4 tile, 1.78x fewer multiplies, 5-22x the float32
+ * rounding (tests/test_winograd.c runs every case with both). Its transforms are scalar here
+ * (F(2x2) has AVX2 ones), and on the 2-core Zen 3 it is not faster: generator L1 0.78x,
+ * L26 0.99x, ResNet layers 0.9-1.05x of F(2x2) (lis-bench ops --filter conv3x3, 2026-11-27).
+ * It stays opt-in. It shares its transforms with the GPU's F(4x4) (winograd_transform.h),
+ * and the full-size generator with it still matches the bundle (test_sgxl_full, 47 checks). */
 lis_status lis_wino_pack(lis_wino_packed *pk, int K, int C, const float *w);
+/* The same with the tile size given (2 or 4). */
+lis_status lis_wino_pack_tile(lis_wino_packed *pk, int K, int C, const float *w, int mt);
 void lis_wino_packed_free(lis_wino_packed *pk);
 
 /* N images: x [N][C, H, W] (images xstride floats apart) zero-padded by (pad_h, pad_w) ->

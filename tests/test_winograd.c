@@ -26,6 +26,8 @@ static float *rnd(size_t n, unsigned *seed, float scale) {
     return p;
 }
 
+static int g_tile4; /* the cases run twice: F(2x2, 3x3), then F(4x4, 3x3) (LIS_WINOGRAD_TILE=4) */
+
 static void one(int N, int C, int H, int W, int K, int pad, int bias, int res, lis_act act) {
     unsigned seed = (unsigned)(N * 7 + C * 131 + H * 17 + W * 3 + K * 11 + pad);
     lis_conv2d_params p = {N, C, H, W, K, 3, 3, 1, 1, pad, pad, 1, 1, act, 0.2f};
@@ -36,7 +38,8 @@ static void one(int N, int C, int H, int W, int K, int pad, int bias, int res, l
     float *ref = malloc(sizeof(float) * ny), *got = malloc(sizeof(float) * ny);
     for (size_t i = 0; i < ny; i++) got[i] = NAN; /* an element not written fails */
     char name[160];
-    snprintf(name, sizeof name, "winograd(n=%d,c=%d,h=%d,w=%d,k=%d,pad=%d%s%s%s)", N, C, H, W, K, pad, bias ? ",bias" : "",
+    snprintf(name, sizeof name, "winograd%s(n=%d,c=%d,h=%d,w=%d,k=%d,pad=%d%s%s%s)", g_tile4 ? " F(4x4)" : "", N, C, H, W, K,
+             pad, bias ? ",bias" : "",
              res ? ",res" : "", act == LIS_ACT_RELU ? ",relu" : act == LIS_ACT_LRELU ? ",lrelu" : "");
     LIS_ASSERT(lis_wino_applies(&p));
     if (lis_check_ok(lis_conv2d_ref(&p, x, w, b, r, ref), "reference") &&
@@ -97,7 +100,7 @@ static void modconv(void) {
     free(x); free(w); free(s); free(ref); free(got);
 }
 
-int main(void) {
+static void cases(void) {
     one(1, 1, 3, 3, 1, 0, 0, 0, LIS_ACT_NONE);       /* one output pixel */
     one(1, 3, 5, 7, 4, 1, 1, 0, LIS_ACT_RELU);       /* odd sizes: partial tiles */
     one(2, 8, 9, 6, 5, 2, 1, 1, LIS_ACT_LRELU);      /* the generator's padding, residual, batch */
@@ -109,6 +112,15 @@ int main(void) {
     one(1, 4, 18, 40, 3, 1, 1, 0, LIS_ACT_RELU);
     strided();
     modconv();
+}
+
+int main(void) {
+    cases();
+    /* F(4x4, 3x3): the same bounds hold (its rounding is 5-20x F(2x2)'s, still inside them) */
+    setenv("LIS_WINOGRAD_TILE", "4", 1);
+    g_tile4 = 1;
+    cases();
+    unsetenv("LIS_WINOGRAD_TILE");
     lis_wino_packed bad;
     lis_check(lis_wino_pack(&bad, 0, 3, NULL) != LIS_OK, "pack refuses K = 0");
     lis_conv2d_params s2 = {1, 3, 8, 8, 4, 3, 3, 2, 2, 1, 1, 1, 1, LIS_ACT_NONE, 0};
