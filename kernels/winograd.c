@@ -164,25 +164,53 @@ static void input_transform8(const float *xrow, int W, float *v, size_t xs) {
     }
 }
 
-/* F(4x4, 3x3): V[xi][c][t] from the zero-padded 6x6 patch of each tile, scalar */
+/* F(4x4, 3x3), 8 tiles at a time (one per lane of an AVX2 vector: the transform's arithmetic
+ * and the 36 stores are vector operations; the patches are gathered element by element). */
+static void patch6(const float *xc, int H, int W, int y0, int x0, float d[6][6]) {
+    if (y0 >= 0 && x0 >= 0 && y0 + 6 <= H && x0 + 6 <= W) {
+        for (int r = 0; r < 6; r++)
+            for (int s = 0; s < 6; s++) d[r][s] = xc[(size_t)(y0 + r) * W + x0 + s];
+        return;
+    }
+    for (int r = 0; r < 6; r++)
+        for (int s = 0; s < 6; s++) {
+            const int yy = y0 + r, xx = x0 + s;
+            d[r][s] = yy >= 0 && yy < H && xx >= 0 && xx < W ? xc[(size_t)yy * W + xx] : 0.0f;
+        }
+}
+
+static void input8_f4(const __m256 d[6][6], __m256 v[36]) LIS_WINO4_INPUT_BODY(__m256, d, v)
+static void output8_f4(const __m256 m[36], __m256 o[4][4]) LIS_WINO4_OUTPUT_BODY(__m256, m, o)
+
+/* F(4x4, 3x3): V[xi][c][t] from the zero-padded 6x6 patch of each tile */
 static void input_transform4(const wino_job *j, const float *x, int64_t t0, int nt, float *V) {
     const lis_wino_io *io = j->io;
     const int C = j->pk->C, tb = j->g->tb, H = io->H, W = io->W;
     const size_t xs = (size_t)C * tb;
     for (int c = 0; c < C; c++) {
         const float *xc = x + (size_t)c * H * W;
-        for (int t = 0; t < nt; t++) {
-            const int64_t tile = t0 + t;
-            const int y0 = (int)(tile / j->g->tw) * 4 - io->pad_h, x0 = (int)(tile % j->g->tw) * 4 - io->pad_w;
-            float d[6][6], v[36];
+        float *vc = V + (size_t)c * tb;
+        int t = 0;
+        for (; t + 8 <= nt; t += 8) {
+            float lanes[6][6][8] __attribute__((aligned(32))), one[6][6];
+            for (int l = 0; l < 8; l++) {
+                const int64_t tile = t0 + t + l;
+                patch6(xc, H, W, (int)(tile / j->g->tw) * 4 - io->pad_h, (int)(tile % j->g->tw) * 4 - io->pad_w, one);
+                for (int r = 0; r < 6; r++)
+                    for (int s = 0; s < 6; s++) lanes[r][s][l] = one[r][s];
+            }
+            __m256 d[6][6], v[36];
             for (int r = 0; r < 6; r++)
-                for (int s = 0; s < 6; s++) {
-                    const int yy = y0 + r, xx = x0 + s;
-                    d[r][s] = yy >= 0 && yy < H && xx >= 0 && xx < W ? xc[(size_t)yy * W + xx] : 0.0f;
-                }
+                for (int s = 0; s < 6; s++) d[r][s] = _mm256_load_ps(lanes[r][s]);
+            input8_f4(d, v);
+            for (int xi = 0; xi < 36; xi++) _mm256_storeu_ps(vc + t + xi * xs, v[xi]);
+        }
+        for (; t < nt; t++) {
+            const int64_t tile = t0 + t;
+            float d[6][6], v[36];
+            patch6(xc, H, W, (int)(tile / j->g->tw) * 4 - io->pad_h, (int)(tile % j->g->tw) * 4 - io->pad_w, d);
             lis_wino4_input_transform(d, v);
-            float *vc = V + (size_t)c * tb + t;
-            for (int xi = 0; xi < 36; xi++) vc[xi * xs] = v[xi];
+            for (int xi = 0; xi < 36; xi++) vc[t + xi * xs] = v[xi];
         }
     }
 }
@@ -280,11 +308,12 @@ static void output_transform8(const float *m, size_t ms, float b, float *y, cons
     }
 }
 
-/* F(4x4, 3x3): Y = A^T m A per tile, scalar, then the epilogue */
+/* F(4x4, 3x3): Y = A^T m A (8 tiles at a time as vectors), then the epilogue tile by tile */
 static void output_transform4(const wino_job *j, int n, int64_t t0, int nt, int k0, int rows, const float *M) {
     const lis_wino_io *io = j->io;
     const wino_geom *g = j->g;
     const size_t ms = (size_t)rows * g->tb;
+    float o8[4][4][8] __attribute__((aligned(32)));
     for (int m = 0; m < rows; m++) {
         const int k = k0 + m;
         const float b = io->bias ? io->bias[k] : 0.0f;
@@ -293,8 +322,20 @@ static void output_transform4(const wino_job *j, int n, int64_t t0, int nt, int 
         const float *mk = M + (size_t)m * g->tb;
         for (int t = 0; t < nt; t++) {
             float a[36], o[4][4];
-            for (int xi = 0; xi < 36; xi++) a[xi] = mk[t + xi * ms];
-            lis_wino4_output_transform(a, o);
+            if (t % 8 == 0 && t + 8 <= nt) { /* 8 tiles' transforms as vectors, then tile by tile */
+                __m256 va[36], vo[4][4];
+                for (int xi = 0; xi < 36; xi++) va[xi] = _mm256_loadu_ps(mk + t + xi * ms);
+                output8_f4(va, vo);
+                for (int r = 0; r < 4; r++)
+                    for (int q = 0; q < 4; q++) _mm256_store_ps(o8[r][q], vo[r][q]);
+            }
+            if (t + 8 - t % 8 <= nt) {
+                for (int r = 0; r < 4; r++)
+                    for (int q = 0; q < 4; q++) o[r][q] = o8[r][q][t % 8];
+            } else {
+                for (int xi = 0; xi < 36; xi++) a[xi] = mk[t + xi * ms];
+                lis_wino4_output_transform(a, o);
+            }
             const int64_t tile = t0 + t;
             const int oy = (int)(tile / g->tw) * 4, ox = (int)(tile % g->tw) * 4;
             for (int r = 0; r < 4 && oy + r < g->Ho; r++)

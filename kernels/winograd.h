@@ -44,11 +44,13 @@ int lis_wino_wanted(int C);
 
 /* w: [K, C, 3, 3] (PyTorch's layout). F(2x2, 3x3), or F(4x4, 3x3) with LIS_WINOGRAD_TILE=4
  * in the environment: 36 GEMMs per 4x4 tile, 1.78x fewer multiplies, 5-22x the float32
- * rounding (tests/test_winograd.c runs every case with both). Its transforms are scalar here
- * (F(2x2) has AVX2 ones), and on the 2-core Zen 3 it is not faster: generator L1 0.78x,
- * L26 0.99x, ResNet layers 0.9-1.05x of F(2x2) (lis-bench ops --filter conv3x3, 2026-11-27).
- * It stays opt-in. It shares its transforms with the GPU's F(4x4) (winograd_transform.h),
- * and the full-size generator with it still matches the bundle (test_sgxl_full, 47 checks). */
+ * rounding (tests/test_winograd.c runs every case with both). Its transforms run 8 tiles
+ * at a time as AVX2 vectors. On the 2-core Zen 3 (lis-bench, 2026-11-27, noisy) against
+ * F(2x2): the generator's L26 3x3 1.35-1.64x, ResNet layer2 at batch 8 1.2-1.8x, generator L1
+ * 0.9-1.3x, but 7x7 maps 0.3x (few, mostly padded tiles); the whole generator 12.43 -> 11.72
+ * s/image (1.06x). So it stays opt-in. It shares its transforms with the GPU's F(4x4)
+ * (winograd_transform.h), and the full-size generator with it still matches the bundle
+ * (test_sgxl_full, 47 checks). */
 lis_status lis_wino_pack(lis_wino_packed *pk, int K, int C, const float *w);
 /* The same with the tile size given (2 or 4). */
 lis_status lis_wino_pack_tile(lis_wino_packed *pk, int K, int C, const float *w, int mt);

@@ -100,40 +100,49 @@ LIS_WINO_HD void lis_wino4_weight_transform(const float *g, float u[36]) {
         (out)[5] = 4.0f * (z)[1] - 5.0f * (z)[3] + (z)[5];         \
     } while (0)
 
+/* The F(4x4) transforms' bodies, generic in the element type T (float here and on the GPU; a
+ * vector of 8 floats, one tile per lane, in kernels/winograd.c's AVX2 path), so that every
+ * user computes the same arithmetic. d[6][6] -> v[36] (v[6 i + j]); m[36] -> o[4][4]. */
+#define LIS_WINO4_INPUT_BODY(T, d, v)                                                                \
+    {                                                                                                \
+        T e_[6][6], col_[6], out_[6];                                                                \
+        for (int j_ = 0; j_ < 6; j_++) { /* B^T d: column by column */                               \
+            for (int i_ = 0; i_ < 6; i_++) col_[i_] = (d)[i_][j_];                                   \
+            LIS_WINO4_BT(col_, out_);                                                                \
+            for (int i_ = 0; i_ < 6; i_++) e_[i_][j_] = out_[i_];                                    \
+        }                                                                                            \
+        for (int i_ = 0; i_ < 6; i_++) { /* (B^T d) B: row by row */                                 \
+            LIS_WINO4_BT(e_[i_], out_);                                                              \
+            for (int j_ = 0; j_ < 6; j_++) (v)[6 * i_ + j_] = out_[j_];                              \
+        }                                                                                            \
+    }
+#define LIS_WINO4_OUTPUT_BODY(T, m, o)                                                               \
+    {                                                                                                \
+        T s_[4][6];                                                                                  \
+        for (int q_ = 0; q_ < 6; q_++) {                                                             \
+            const T m0 = (m)[q_], m1 = (m)[6 + q_], m2 = (m)[12 + q_], m3 = (m)[18 + q_],            \
+                    m4 = (m)[24 + q_], m5 = (m)[30 + q_];                                            \
+            const T p12 = m1 + m2, d12 = m1 - m2, p34 = m3 + m4, d34 = m3 - m4;                      \
+            s_[0][q_] = m0 + p12 + p34;                                                              \
+            s_[1][q_] = d12 + 2.0f * d34;                                                            \
+            s_[2][q_] = p12 + 4.0f * p34;                                                            \
+            s_[3][q_] = d12 + 8.0f * d34 + m5;                                                       \
+        }                                                                                            \
+        for (int i_ = 0; i_ < 4; i_++) {                                                             \
+            const T *r_ = s_[i_];                                                                    \
+            const T p12 = r_[1] + r_[2], d12 = r_[1] - r_[2], p34 = r_[3] + r_[4], d34 = r_[3] - r_[4]; \
+            (o)[i_][0] = r_[0] + p12 + p34;                                                          \
+            (o)[i_][1] = d12 + 2.0f * d34;                                                           \
+            (o)[i_][2] = p12 + 4.0f * p34;                                                           \
+            (o)[i_][3] = d12 + 8.0f * d34 + r_[5];                                                   \
+        }                                                                                            \
+    }
+
 /* v = B^T d B for one 6x6 patch; v[6 i + j] */
-LIS_WINO_HD void lis_wino4_input_transform(const float d[6][6], float v[36]) {
-    float e[6][6], col[6], out[6];
-    for (int j = 0; j < 6; j++) { /* B^T d: column by column */
-        for (int i = 0; i < 6; i++) col[i] = d[i][j];
-        LIS_WINO4_BT(col, out);
-        for (int i = 0; i < 6; i++) e[i][j] = out[i];
-    }
-    for (int i = 0; i < 6; i++) { /* (B^T d) B: row by row */
-        LIS_WINO4_BT(e[i], out);
-        for (int j = 0; j < 6; j++) v[6 * i + j] = out[j];
-    }
-}
+LIS_WINO_HD void lis_wino4_input_transform(const float d[6][6], float v[36]) LIS_WINO4_INPUT_BODY(float, d, v)
 
 /* o = A^T m A for one 6x6 product tile, A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0;
  * 0 1 -1 8 -8 1] */
-LIS_WINO_HD void lis_wino4_output_transform(const float m[36], float o[4][4]) {
-    float s[4][6];
-    for (int q = 0; q < 6; q++) {
-        const float m0 = m[q], m1 = m[6 + q], m2 = m[12 + q], m3 = m[18 + q], m4 = m[24 + q], m5 = m[30 + q];
-        const float p12 = m1 + m2, d12 = m1 - m2, p34 = m3 + m4, d34 = m3 - m4;
-        s[0][q] = m0 + p12 + p34;
-        s[1][q] = d12 + 2.0f * d34;
-        s[2][q] = p12 + 4.0f * p34;
-        s[3][q] = d12 + 8.0f * d34 + m5;
-    }
-    for (int i = 0; i < 4; i++) {
-        const float *r = s[i];
-        const float p12 = r[1] + r[2], d12 = r[1] - r[2], p34 = r[3] + r[4], d34 = r[3] - r[4];
-        o[i][0] = r[0] + p12 + p34;
-        o[i][1] = d12 + 2.0f * d34;
-        o[i][2] = p12 + 4.0f * p34;
-        o[i][3] = d12 + 8.0f * d34 + r[5];
-    }
-}
+LIS_WINO_HD void lis_wino4_output_transform(const float m[36], float o[4][4]) LIS_WINO4_OUTPUT_BODY(float, m, o)
 
 #endif
