@@ -970,10 +970,12 @@ static float *bundle_image(const float *ws0, size_t wsz, size_t isz) {
 }
 
 /* the generator's row label: the float32 Winograd's setting when not the default; F(4x4, 3x3)
- * (LIS_WINOGRAD_CUDA_TILE=4, not yet the default: bench/gpu_goals.py shows it as context) */
+ * (LIS_WINOGRAD_CUDA_TILE=4) and Winograd with tensor-core GEMMs in the reduced precisions
+ * (LIS_WINOGRAD_CUDA_TC=1), not yet the defaults: bench/gpu_goals.py shows them as context */
 static const char *gen_variant(void) {
     const char *m = lis_wino_cuda_mode(), *tile = getenv("LIS_WINOGRAD_CUDA_TILE");
     if (tile && !strcmp(tile, "4") && strcmp(m, "off")) return "lis (cuda, Winograd F(4x4) experimental)";
+    if (lis_wino_cuda_tc_wanted() && strcmp(m, "off")) return "lis (cuda, Winograd on tensor cores experimental)";
     return !strcmp(m, "off") ? "lis (cuda, no winograd)" : !strcmp(m, "on") ? "lis (cuda, winograd everywhere)" : "lis (cuda)";
 }
 

@@ -170,6 +170,9 @@ const char *lis_wino_cuda_mode(void) { return "off"; }
 int lis_wino_igemm_applies(const lis_igemm_params *p) { return 0; }
 lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_wino4_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
+lis_status lis_wino_igemm_cuda_prec(const lis_igemm_params *p, lis_precision prec, int tile, const float *x,
+                                    const float *w, float *y, lis_stream s) { NO_CUDA; }
+int lis_wino_cuda_tc_wanted(void) { return 0; }
 void lis_wino_cuda_release(void) {}
 
 #else

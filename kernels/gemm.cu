@@ -494,6 +494,20 @@ lis_status run_wino4(const lis_igemm_params *p, const float *x, const float *w, 
     return run_v3(p, x, w, y, s);
 }
 
+// "tf32 wino", "bf16 wino": F(2x2, 3x3) with the GEMMs on the tensor cores wherever it applies,
+// the precision's mma kernel elsewhere
+template <int P>
+lis_status run_wino_tc(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    if (lis_wino_igemm_applies(p)) return lis_wino_igemm_cuda_prec(p, (lis_precision)P, 2, x, w, y, s);
+    return lis_igemm_cuda_mma(p, (lis_precision)P, x, w, y, s);
+}
+lis_status wino_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_wino_tc<LIS_PREC_TF32>(p, x, w, y, s);
+}
+lis_status wino_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    return run_wino_tc<LIS_PREC_BF16>(p, x, w, y, s);
+}
+
 template <int P>
 lis_status run_wmma(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     LIS_TRY(lis_igemm_check(p));
@@ -527,6 +541,9 @@ const lis_igemm_variant g_variants[] = {
     {"tf32", lis_igemm_cuda_mma_tf32, LIS_PREC_TF32, "mma.sync m16n8k8 tf32, cp.async 4 stages, 128x128x16"},
     {"bf16", lis_igemm_cuda_mma_bf16, LIS_PREC_BF16, "mma.sync m16n8k16 bf16, cp.async 4 stages, 128x128x16"},
     {"fp16", lis_igemm_cuda_mma_fp16, LIS_PREC_FP16, "mma.sync m16n8k16 fp16, cp.async 4 stages, 128x128x16"},
+    // not yet timed (LIS_WINOGRAD_CUDA_TC=1 ships them): Winograd F(2x2) with mma GEMMs
+    {"tf32 wino", wino_tf32, LIS_PREC_TF32, "Winograd F(2x2,3x3), its 16 GEMMs on the tf32 mma kernel (else tf32)"},
+    {"bf16 wino", wino_bf16, LIS_PREC_BF16, "Winograd F(2x2,3x3), its 16 GEMMs on the bf16 mma kernel (else bf16)"},
     // the previous tensor-core kernels, kept to compare against (3-8x slower on the H200)
     {"tf32 wmma", lis_igemm_cuda_wmma_tf32, LIS_PREC_TF32, "WMMA m16n16k8 tf32, 128x128x32 tiles, fp32 accumulate"},
     {"bf16 wmma", lis_igemm_cuda_wmma_bf16, LIS_PREC_BF16, "WMMA m16n16k16 bf16, 128x128x32 tiles, fp32 accumulate"},
@@ -607,6 +624,10 @@ lis_status lis_igemm_cuda(const lis_igemm_params *p, lis_precision prec, const f
     case LIS_PREC_TF32:
     case LIS_PREC_BF16:
     case LIS_PREC_FP16:
+        // Winograd with tensor-core GEMMs when asked for (LIS_WINOGRAD_CUDA_TC=1) and worth it
+        if (lis_wino_cuda_tc_wanted() && lis_igemm_mma_enabled() && p->C >= 64 && lis_wino_igemm_applies(p) &&
+            lis_wino_cuda_wanted(p))
+            return lis_wino_igemm_cuda_prec(p, prec, 0, x, w, y, s);
         // the mma.sync kernels (kernels/igemm_mma.cu) unless LIS_MMA_CUDA=0 asks for WMMA
         if (lis_igemm_mma_enabled()) return lis_igemm_cuda_mma(p, prec, x, w, y, s);
         return prec == LIS_PREC_TF32 ? run_wmma<LIS_PREC_TF32>(p, x, w, y, s)

@@ -87,8 +87,10 @@ int lis_wino_igemm_applies(const lis_igemm_params *p) {
 
 namespace {
 
+// prec: the GEMMs' precision (the transforms are float32 whatever it is)
 template <int MT>
-lis_status run_tiles(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+lis_status run_tiles(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s,
+                     lis_precision prec) {
     constexpr int NX = lis_wino::Tile<MT>::NX;
     if (!lis_wino_igemm_applies(p))
         return lis_err_set("winograd (cuda): needs a 3x3 kernel, stride 1, dilation 1, equal paddings (got %dx%d, "
@@ -123,7 +125,7 @@ lis_status run_tiles(const lis_igemm_params *p, const float *x, const float *w, 
         LIS_TRY(lis_cuda_launched("winograd_input", s));
         for (int xi = 0; xi < NX; xi++)
             LIS_TRY(lis_gemm_cuda(O, (int)T, I, U + (int64_t)xi * O * I, V + (int64_t)xi * I * T,
-                                  M + (int64_t)xi * O * T, LIS_PREC_FP32, s));
+                                  M + (int64_t)xi * O * T, prec, s));
         output_kernel<MT><<<blocks_for((int64_t)O * T), 256, 0, LIS_STREAM(s)>>>(M, e, y, b0, O, Ho, Wo, th, tw, T);
         LIS_TRY(lis_cuda_launched("winograd_output", s));
     }
@@ -144,12 +146,28 @@ static int tile_wanted(void) {
     return v;
 }
 
+lis_status lis_wino_igemm_cuda_prec(const lis_igemm_params *p, lis_precision prec, int tile, const float *x,
+                                    const float *w, float *y, lis_stream s) {
+    if (!tile) tile = tile_wanted();
+    if (tile != 2 && tile != 4) return lis_err_set("winograd (cuda): output tiles of %dx%d (2 or 4 supported)", tile, tile);
+    return tile == 4 ? run_tiles<4>(p, x, w, y, s, prec) : run_tiles<2>(p, x, w, y, s, prec);
+}
+
 lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    return tile_wanted() == 4 ? run_tiles<4>(p, x, w, y, s) : run_tiles<2>(p, x, w, y, s);
+    return lis_wino_igemm_cuda_prec(p, LIS_PREC_FP32, 0, x, w, y, s);
 }
 
 lis_status lis_wino4_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    return run_tiles<4>(p, x, w, y, s);
+    return lis_wino_igemm_cuda_prec(p, LIS_PREC_FP32, 4, x, w, y, s);
+}
+
+int lis_wino_cuda_tc_wanted(void) {
+    static int v = -1;
+    if (v < 0) {
+        const char *e = getenv("LIS_WINOGRAD_CUDA_TC");
+        v = e && !strcmp(e, "1");
+    }
+    return v;
 }
 
 lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,

@@ -40,6 +40,14 @@ lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const 
  * timed on a GPU: the "wino4" variants run it, and LIS_WINOGRAD_CUDA_TILE=4 makes
  * lis_wino_igemm_cuda (the shipped path) take it. */
 lis_status lis_wino4_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+/* Either, with the GEMMs in precision prec (tf32 / bf16 / fp16 run on the mma.sync kernels;
+ * the transforms stay float32). tile: 2, 4, or 0 for LIS_WINOGRAD_CUDA_TILE's choice. The
+ * reduced precisions on Winograd are not yet timed on a GPU: the "tf32 wino" / "bf16 wino"
+ * variants run them, and LIS_WINOGRAD_CUDA_TC=1 (lis_wino_cuda_tc_wanted) lets lis_igemm_cuda
+ * take them for the layers lis_wino_cuda_wanted picks. */
+lis_status lis_wino_igemm_cuda_prec(const lis_igemm_params *p, lis_precision prec, int tile, const float *x,
+                                    const float *w, float *y, lis_stream s);
+int lis_wino_cuda_tc_wanted(void);
 /* y [B, O, Ho, Wo] = dsc[b, o] * conv(x[b] * sm[b], w), Ho = H + 2 pad - 2 (3x3 kernel);
  * w [O, I, 3, 3]; sm [B, I] and dsc [B, O] may be NULL (factor 1). */
 lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,

@@ -32,7 +32,8 @@
 #             process each with its own budget (images/s per batch and precision, deviation
 #             from fp32); the rows the targets need first; bench-splitk: the fp32 classifier
 #             with LIS_SPLITK_CUDA=1 (split-K for small grids, not yet the default);
-#             bench-wino4: the generator b32 fp32 with LIS_WINOGRAD_CUDA_TILE=4 (F(4x4, 3x3))
+#             bench-wino4: the generator b32 fp32 with LIS_WINOGRAD_CUDA_TILE=4 (F(4x4, 3x3));
+#             bench-wino-tc: the generator b32 tf32/bf16 with LIS_WINOGRAD_CUDA_TC=1
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
@@ -48,7 +49,8 @@
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile. bench and torch are groups whose parts can be named alone (bench-ops,
-# bench-cls, bench-splitk, bench-gen, bench-wino4, bench-e2e; torch-resnet, torch-sgxl). Examples, a short diagnostic
+# bench-cls, bench-splitk, bench-gen, bench-wino4, bench-wino-tc, bench-e2e; torch-resnet,
+# torch-sgxl). Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
 # autotuning: LIS_GEN_ARGS="--gen-batch 32 --precisions fp32" LIS_SGXL_BATCH=32
 # LIS_SGXL_MODES=fp32 LIS_SGXL_LIMIT=240 ... --steps bench-gen,torch-sgxl,goals
@@ -481,7 +483,7 @@ $(grep -E '^(\||## |per image|per layer|built the)' "$LOGS/$name.log")"
 }
 
 if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-splitk && ! want bench-gen && ! want bench-wino4 &&
-    ! want bench-e2e; then
+    ! want bench-wino-tc && ! want bench-e2e; then
     :
 elif ! have_bin bench/lis-bench; then
     record bench "skipped" 0 "bench/lis-bench was not built"
@@ -524,6 +526,13 @@ else
         bench_step bench-wino4 60 generator ${FULL:+--weights "$FULL"} --gen-batch 32 --precisions fp32 --layers \
             --budget 20 --net-reps 1
         unset LIS_WINOGRAD_CUDA_TILE
+    fi
+    # the generator in tf32 / bf16 with Winograd on the tensor cores (LIS_WINOGRAD_CUDA_TC=1)
+    if want_part bench bench-wino-tc && [ $(($(left) - TORCH_RESERVE)) -gt 50 ]; then
+        export LIS_WINOGRAD_CUDA_TC=1
+        bench_step bench-wino-tc 50 generator ${FULL:+--weights "$FULL"} --gen-batch 32 --precisions tf32,bf16 \
+            --budget 15 --net-reps 1
+        unset LIS_WINOGRAD_CUDA_TC
     fi
     l=$(($(left) - TORCH_RESERVE))
     want_part bench bench-e2e && bench_step bench-e2e 45 e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? 10 : l / 4)) --net-reps 1

@@ -7,8 +7,10 @@
 // GPU. It also measures the float32 rounding of each tile size on the generator-like cases
 // (the numbers decide the tolerances of the GPU tests).
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernels/winograd_kernels.cuh"
 
@@ -58,10 +60,24 @@ static void direct(int B, int I, int O, int H, int W, int pad, const float *x, c
                 }
 }
 
-// the GPU path of kernels/winograd.cu for one group holding every image, emulated
+// operand rounding of the tensor-core GEMMs: 0 none, 10 tf32, 7 bf16 (mantissa bits kept),
+// to nearest even
+static float round_mantissa(float f, int bits) {
+    if (!bits) return f;
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    const int drop = 23 - bits;
+    u += (1u << (drop - 1)) - 1 + ((u >> drop) & 1);
+    u &= ~((1u << drop) - 1);
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+// the GPU path of kernels/winograd.cu for one group holding every image, emulated; `bits`
+// rounds the GEMMs' operands as the tf32 / bf16 mma kernels do
 template <int MT>
 static void emulated(int B, int I, int O, int H, int W, int pad, const float *x, const float *w, const float *sm,
-                     const lis_wino::Epi &e, float *y) {
+                     const lis_wino::Epi &e, float *y, int bits = 0) {
     constexpr int NX = lis_wino::Tile<MT>::NX;
     const int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2, th = (Ho + MT - 1) / MT, tw = (Wo + MT - 1) / MT;
     const int64_t T = (int64_t)B * th * tw, OI = (int64_t)O * I;
@@ -72,7 +88,9 @@ static void emulated(int B, int I, int O, int H, int W, int pad, const float *x,
         for (int o = 0; o < O; o++)
             for (int64_t t = 0; t < T; t++) {
                 float acc = 0.0f;
-                for (int i = 0; i < I; i++) acc += U[(xi * O + o) * (int64_t)I + i] * V[((int64_t)xi * I + i) * T + t];
+                for (int i = 0; i < I; i++)
+                    acc += round_mantissa(U[(xi * O + o) * (int64_t)I + i], bits) *
+                           round_mantissa(V[((int64_t)xi * I + i) * T + t], bits);
                 M[((int64_t)xi * O + o) * T + t] = acc;
             }
     for (int64_t idx = 0; idx < (int64_t)O * T; idx++) lis_wino::output_at<MT>(M, e, y, 0, O, Ho, Wo, th, tw, T, idx);
@@ -125,6 +143,20 @@ static void emu_case(const char *what, int B, int I, int O, int H, int pad, int 
     double d4 = rel_err(y, ref, ny);
     lis_check(d4 <= tol4, "%s: max |err| / max(1, max |ref|) = %.3g (bound %.1g; %.1fx F(2x2)'s)", name, d4, tol4,
               d4 / (d2 > 0 ? d2 : 1e-30));
+    // the tensor-core GEMMs (tf32, bf16) on F(2x2): the NMSE bounds of test_cuda_ops
+    static const struct { const char *name; int bits; double bound; } tc[] = {{"tf32", 10, 2e-6}, {"bf16", 7, 1e-4}};
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < ny; i++) y[i] = NAN;
+        emulated<2>(B, I, O, H, W, pad, x, w, sm, e, y, tc[k].bits);
+        double num = 0, den = 0;
+        for (size_t i = 0; i < ny; i++) {
+            num += ((double)y[i] - ref[i]) * ((double)y[i] - ref[i]);
+            den += (double)ref[i] * ref[i];
+        }
+        const double nmse = num / (den > 0 ? den : 1);
+        lis_check(nmse <= tc[k].bound, "winograd_emu F(2x2,3x3) %s GEMMs %s (b=%d,i=%d,o=%d): NMSE %.3g (bound %.1g)",
+                  tc[k].name, what, B, I, O, nmse, tc[k].bound);
+    }
     free(x); free(w); free(sm); free(dsc); free(bias); free(res); free(ref); free(y);
 }
 
