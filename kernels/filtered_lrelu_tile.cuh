@@ -82,8 +82,8 @@ struct Geo {
     int G, Gy;       // groups of `up` 2x-rate columns / rows per tile (multiples of R)
     int IW, IH;      // input window: G + KE - 1 columns, Gy + KE - 1 rows
     int UW, UH;      // 2x-rate samples per tile: G*up, Gy*up
-    int Xp, Hp, Dp;  // odd row pitches of X, Hu and D (threads of a warp walk different rows)
-    int HD;          // floats of the region Hu and then D use: max(IH*Hp, TH*Dp)
+    int Xp, Hp;      // odd row pitches of X, and of Hu and D (threads of a warp walk different rows)
+    int HD;          // floats of the region Hu and then D use: max(IH, TH) * Hp
     int tiles_x, tiles_y;
     int smem_floats; // layout below
 };
@@ -95,7 +95,7 @@ struct Cfg {
     static constexpr int NF = 2 * UP * KE + TD;   // fx, fy, fd
 };
 
-// shared memory: fx[UP][KE] fy[UP][KE] fd[TD] | X[IH][Xp] | Hu[IH][Hp], later D[TH][Dp] (HD floats) | U[UH][UW]
+// shared memory: fx[UP][KE] fy[UP][KE] fd[TD] | X[IH][Xp] | Hu[IH][Hp], later D[TH][Hp] (HD floats) | U[UH][UW]
 template <int UP, int DOWN, int TU, int TD>
 struct Smem {
     float *fx, *fy, *fd, *X, *Hu, *D, *U;
@@ -249,7 +249,7 @@ LIS_FL_UNROLL
             float acc = 0.0f;
 LIS_FL_UNROLL
             for (int j = 0; j < TD; j++) acc += f[j] * v[q * DOWN + j];
-            m.D[(r0 + q) * g.Dp + u] = acc;
+            m.D[(r0 + q) * g.Hp + u] = acc;
         }
     }
 }
@@ -266,7 +266,7 @@ __host__ __device__ inline void pass_down_x(const FlArgs &a, const Geo &g, const
     for (int e = t; e < items; e += nt) {
         const int rr = e % g.TH, c0 = (e / g.TH) * R, oy = k.oy0 + rr;
         if (oy >= a.Ho) continue;
-        const float *dr = m.D + rr * g.Dp + c0 * DOWN;
+        const float *dr = m.D + rr * g.Hp + c0 * DOWN;
         float v[NV];
 LIS_FL_UNROLL
         for (int j = 0; j < NV; j++) v[j] = dr[j];
@@ -300,8 +300,7 @@ inline Geo make_geo(const FlArgs &a, int target) {
     g.UH = g.Gy * UP;
     g.Xp = g.IW | 1;
     g.Hp = g.UW | 1;
-    g.Dp = g.Hp;
-    g.HD = g.IH * g.Hp > g.TH * g.Dp ? g.IH * g.Hp : g.TH * g.Dp; // up 4: D is the larger
+    g.HD = (g.IH > g.TH ? g.IH : g.TH) * g.Hp; // up 4: D is the larger
     g.smem_floats = Cfg<UP, DOWN, TU, TD>::NF + g.IH * g.Xp + g.HD + g.UH * g.UW;
     return g;
 }

@@ -446,12 +446,8 @@ lis_status run_v2(const lis_igemm_params *p, const float *x, const float *w, flo
 
 // LIS_SPLITK_CUDA=1 lets the shipped float32 path split (not yet timed on a GPU: off by default)
 int splitk_wanted(void) {
-    static int v = -1;
-    if (v < 0) {
-        const char *e = getenv("LIS_SPLITK_CUDA");
-        v = e && !strcmp(e, "1");
-    }
-    return v;
+    static int cache = -1;
+    return lis_cuda_env_is("LIS_SPLITK_CUDA", "1", &cache);
 }
 
 lis_status run_v2_splitk(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {

@@ -315,8 +315,8 @@ lis_status run_mma(const lis_igemm_params *p, const float *x, const float *w, fl
 extern "C" {
 
 int lis_igemm_mma_enabled(void) {
-    const char *e = getenv("LIS_MMA_CUDA");
-    return !(e && !strcmp(e, "0"));
+    static int cache = -1;
+    return !lis_cuda_env_is("LIS_MMA_CUDA", "0", &cache);
 }
 
 lis_status lis_igemm_cuda_mma(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,

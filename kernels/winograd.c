@@ -247,20 +247,9 @@ static void input_transform(const wino_job *j, const float *x, int64_t t0, int n
                         d[r][s] = yy >= 0 && yy < H && xx >= 0 && xx < W ? xc[(size_t)yy * W + xx] : 0.0f;
                     }
             }
-            float e[4][4]; /* B^T d: rows d0 - d2, d1 + d2, d2 - d1, d1 - d3 */
-            for (int s = 0; s < 4; s++) {
-                e[0][s] = d[0][s] - d[2][s];
-                e[1][s] = d[1][s] + d[2][s];
-                e[2][s] = d[2][s] - d[1][s];
-                e[3][s] = d[1][s] - d[3][s];
-            }
-            for (int r = 0; r < 4; r++) { /* (B^T d) B: the same on the columns */
-                float *v = vc + t + (size_t)(4 * r) * xs;
-                v[0] = e[r][0] - e[r][2];
-                v[xs] = e[r][1] + e[r][2];
-                v[2 * xs] = e[r][2] - e[r][1];
-                v[3 * xs] = e[r][1] - e[r][3];
-            }
+            float v[16];
+            lis_wino_input_transform((const float(*)[4])d, v);
+            for (int xi = 0; xi < 16; xi++) vc[t + (size_t)xi * xs] = v[xi];
         }
     }
 }
@@ -308,6 +297,21 @@ static void output_transform8(const float *m, size_t ms, float b, float *y, cons
     }
 }
 
+/* The mt x mt outputs o (row-major) of one tile of output channel plane yk (residual plane rk
+ * or NULL): bias, residual, activation, clipped at the output's edges. */
+static void store_tile(const wino_job *j, int64_t tile, int mt, const float *o, float b, float *yk, const float *rk) {
+    const lis_wino_io *io = j->io;
+    const wino_geom *g = j->g;
+    const int oy = (int)(tile / g->tw) * mt, ox = (int)(tile % g->tw) * mt;
+    for (int r = 0; r < mt && oy + r < g->Ho; r++)
+        for (int q = 0; q < mt && ox + q < g->Wo; q++) {
+            const size_t at = (size_t)(oy + r) * io->ldy + ox + q;
+            float v = o[r * mt + q] + b;
+            if (rk) v += rk[at];
+            yk[at] = act_of(v, io->act, io->slope);
+        }
+}
+
 /* F(4x4, 3x3): Y = A^T m A (8 tiles at a time as vectors), then the epilogue tile by tile */
 static void output_transform4(const wino_job *j, int n, int64_t t0, int nt, int k0, int rows, const float *M) {
     const lis_wino_io *io = j->io;
@@ -336,15 +340,7 @@ static void output_transform4(const wino_job *j, int n, int64_t t0, int nt, int 
                 for (int xi = 0; xi < 36; xi++) a[xi] = mk[t + xi * ms];
                 lis_wino4_output_transform(a, o);
             }
-            const int64_t tile = t0 + t;
-            const int oy = (int)(tile / g->tw) * 4, ox = (int)(tile % g->tw) * 4;
-            for (int r = 0; r < 4 && oy + r < g->Ho; r++)
-                for (int q = 0; q < 4 && ox + q < g->Wo; q++) {
-                    const size_t at = (size_t)(oy + r) * io->ldy + ox + q;
-                    float v = o[r][q] + b;
-                    if (rk) v += rk[at];
-                    yk[at] = act_of(v, io->act, io->slope);
-                }
+            store_tile(j, t0 + t, 4, &o[0][0], b, yk, rk);
         }
     }
 }
@@ -376,27 +372,10 @@ static void output_transform(const wino_job *j, int n, int64_t t0, int nt, int k
                     continue;
                 }
             }
-            float a[4][4];
-            for (int xi = 0; xi < 16; xi++) a[xi >> 2][xi & 3] = mk[t + xi * ms];
-            float s[2][4];
-            for (int q = 0; q < 4; q++) {
-                s[0][q] = a[0][q] + a[1][q] + a[2][q];
-                s[1][q] = a[1][q] - a[2][q] - a[3][q];
-            }
-            float o[2][2];
-            for (int r = 0; r < 2; r++) {
-                o[r][0] = s[r][0] + s[r][1] + s[r][2];
-                o[r][1] = s[r][1] - s[r][2] - s[r][3];
-            }
-            const int64_t tile = t0 + t;
-            const int oy = (int)(tile / g->tw) * 2, ox = (int)(tile % g->tw) * 2;
-            for (int r = 0; r < 2 && oy + r < g->Ho; r++)
-                for (int q = 0; q < 2 && ox + q < g->Wo; q++) {
-                    const size_t at = (size_t)(oy + r) * io->ldy + ox + q;
-                    float v = o[r][q] + b;
-                    if (rk) v += rk[at];
-                    yk[at] = act_of(v, io->act, io->slope);
-                }
+            float a[16], o[2][2];
+            for (int xi = 0; xi < 16; xi++) a[xi] = mk[t + xi * ms];
+            lis_wino_output_transform(a, o);
+            store_tile(j, t0 + t, 2, &o[0][0], b, yk, rk);
         }
     }
 }

@@ -138,12 +138,8 @@ extern "C" {
 
 // LIS_WINOGRAD_CUDA_TILE=4 makes the shipped path take F(4x4, 3x3) (not yet timed on a GPU)
 static int tile_wanted(void) {
-    static int v = 0;
-    if (!v) {
-        const char *e = getenv("LIS_WINOGRAD_CUDA_TILE");
-        v = e && !strcmp(e, "4") ? 4 : 2;
-    }
-    return v;
+    static int cache = -1;
+    return lis_cuda_env_is("LIS_WINOGRAD_CUDA_TILE", "4", &cache) ? 4 : 2;
 }
 
 lis_status lis_wino_igemm_cuda_prec(const lis_igemm_params *p, lis_precision prec, int tile, const float *x,
@@ -162,12 +158,8 @@ lis_status lis_wino4_igemm_cuda(const lis_igemm_params *p, const float *x, const
 }
 
 int lis_wino_cuda_tc_wanted(void) {
-    static int v = -1;
-    if (v < 0) {
-        const char *e = getenv("LIS_WINOGRAD_CUDA_TC");
-        v = e && !strcmp(e, "1");
-    }
-    return v;
+    static int cache = -1;
+    return lis_cuda_env_is("LIS_WINOGRAD_CUDA_TC", "1", &cache);
 }
 
 lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,

@@ -71,6 +71,15 @@ cublasHandle_t lis_cuda_cublas(lis_stream s);
 size_t lis_cuda_smem_optin(void);
 // Streaming multiprocessors of the current device.
 int lis_cuda_sm_count(void);
+// Whether environment variable `name` equals `value`, read once into *cache (-1 = unread):
+// the kernels' opt-in switches (LIS_SPLITK_CUDA, LIS_WINOGRAD_CUDA_TC, ...), asked per launch.
+static inline int lis_cuda_env_is(const char *name, const char *value, int *cache) {
+    if (*cache < 0) {
+        const char *e = getenv(name);
+        *cache = e && !strcmp(e, value);
+    }
+    return *cache;
+}
 
 // Per-stream scratch (runtime/cuda_scratch.cu): a device buffer of at least `floats` floats
 // for stream s, kept and grown between calls; NULL with the error set when out of memory.
