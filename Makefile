@@ -61,6 +61,9 @@ $(shell mkdir -p $(BUILD); echo '$(CC) $(CFLAGS) $(NVCC) $(NVFLAGS)' | cmp -s - 
 $(LIB_OBJ) $(CLI_OBJ) $(TEST_OBJ) $(BENCH_OBJ) $(CU_OBJ): $(FLAGS_STAMP)
 
 LIS_RUN ?= lis-run
+# the stamp rule above is the first rule in the file: without this, a bare `make` would
+# build only its first object instead of ./lis-run
+.DEFAULT_GOAL := all
 
 .PHONY: all test bench asan clean cuda-check fuzz tests-bin
 all: $(LIS_RUN)

@@ -969,14 +969,17 @@ static float *bundle_image(const float *ws0, size_t wsz, size_t isz) {
     return img;
 }
 
-/* the generator's row label: the float32 Winograd's setting when not the default; F(4x4, 3x3)
- * (LIS_WINOGRAD_CUDA_TILE=4) and Winograd with tensor-core GEMMs in the reduced precisions
- * (LIS_WINOGRAD_CUDA_TC=1), not yet the defaults: bench/gpu_goals.py shows them as context */
+/* the generator's row label: the shipped path, or the switch that turned part of it off
+ * ("alternative" rows: bench/gpu_goals.py shows them as context beside the shipped one) */
 static const char *gen_variant(void) {
-    const char *m = lis_wino_cuda_mode(), *tile = getenv("LIS_WINOGRAD_CUDA_TILE");
-    if (tile && !strcmp(tile, "4") && strcmp(m, "off")) return "lis (cuda, Winograd F(4x4) experimental)";
-    if (lis_wino_cuda_tc_wanted() && strcmp(m, "off")) return "lis (cuda, Winograd on tensor cores experimental)";
-    return !strcmp(m, "off") ? "lis (cuda, no winograd)" : !strcmp(m, "on") ? "lis (cuda, winograd everywhere)" : "lis (cuda)";
+    const char *m = lis_wino_cuda_mode(), *tile = getenv("LIS_WINOGRAD_CUDA_TILE"), *tc = getenv("LIS_WINOGRAD_CUDA_TC"),
+               *bat = getenv("LIS_WINO_CUDA_BATCHED");
+    if (!strcmp(m, "off")) return "lis (cuda, no winograd)";
+    if (bat && !strcmp(bat, "0")) return "lis (cuda, Winograd GEMMs one by one, alternative)";
+    if (tile && !strcmp(tile, "2")) return "lis (cuda, Winograd F(2x2) only, alternative)";
+    if (tile && !strcmp(tile, "4")) return "lis (cuda, Winograd F(4x4) everywhere, alternative)";
+    if (tc && !strcmp(tc, "0")) return "lis (cuda, reduced precisions without Winograd, alternative)";
+    return !strcmp(m, "on") ? "lis (cuda, winograd everywhere)" : "lis (cuda)";
 }
 
 /* --layers: where one batch's time goes, layer by layer: the layers run exactly as in
@@ -1110,11 +1113,11 @@ static void suite_generator(const char *wpath, const char *batches) {
     lis_sgxl_free(&g);
 }
 
-/* the classifier's row label: the older WMMA kernels when LIS_MMA_CUDA=0; split-K (not yet
- * shipped, so bench/gpu_goals.py shows it as context) when LIS_SPLITK_CUDA=1 */
+/* the classifier's row label: the older WMMA kernels when LIS_MMA_CUDA=0; without split-K
+ * (an alternative: bench/gpu_goals.py shows it as context) when LIS_SPLITK_CUDA=0 */
 static const char *cls_variant(void) {
     const char *e = getenv("LIS_SPLITK_CUDA");
-    if (e && !strcmp(e, "1")) return "lis (cuda, split-K experimental)";
+    if (e && !strcmp(e, "0")) return "lis (cuda, no split-K, alternative)";
     return lis_igemm_mma_enabled() ? "lis (cuda)" : "lis (cuda, wmma)";
 }
 

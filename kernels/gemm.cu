@@ -161,7 +161,8 @@ __global__ void splitk_reduce_kernel(Args a, int splits) {
 constexpr int V3_BM = 128, V3_BN = 128, V3_BK = 8, V3_PAD = 4;
 
 template <bool VA, bool VB>
-__global__ __launch_bounds__(256, 2) void igemm_v3_kernel(Args a) { // <= 128 registers: two blocks per SM
+__global__ __launch_bounds__(256, 2) void igemm_v3_kernel(Args batched) { // <= 128 registers: two blocks per SM
+    const Args a = batch_slice(batched);
     __shared__ __align__(16) float As[2][V3_BK][V3_BM + V3_PAD]; // As[buf][k][m]
     __shared__ __align__(16) float Bs[2][V3_BK][V3_BN];          // Bs[buf][k][n]
     const int t = threadIdx.x, tx = t & 15, ty = t >> 4;
@@ -444,24 +445,23 @@ lis_status run_v2(const lis_igemm_params *p, const float *x, const float *w, flo
     return lis_cuda_launched("igemm_v2_splitk_reduce", s);
 }
 
-// LIS_SPLITK_CUDA=1 lets the shipped float32 path split (not yet timed on a GPU: off by default)
+// The shipped float32 path splits where splitk_splits finds it worth it (ResNet-50 b64 fp32
+// 2623 -> 2890 img/s on the H200, bench/results/gpu_check-20261127-h200-7); LIS_SPLITK_CUDA=0
+// turns it off
 int splitk_wanted(void) {
     static int cache = -1;
-    return lis_cuda_env_is("LIS_SPLITK_CUDA", "1", &cache);
+    return !lis_cuda_env_is("LIS_SPLITK_CUDA", "0", &cache);
 }
 
 lis_status run_v2_splitk(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     return run_v2(p, x, w, y, s, 1);
 }
 
-// v3 takes 1x1 convolutions with stride 1 and no padding (plain GEMMs); others go to v2
-lis_status run_v3(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    if (!is_plain_gemm(p)) return run_v2(p, x, w, y, s, splitk_wanted());
-    LIS_TRY(lis_igemm_check(p));
-    Args a = make_args(p, x, w, y);
-    const bool va = a.Kd % 4 == 0 && aligned16(w);
-    const bool vb = a.HWo % 4 == 0 && aligned16(x) && aligned16(y);
-    dim3 grid((unsigned)lis_ceil_div(a.Ntot, V3_BN), (unsigned)lis_ceil_div(a.M, V3_BM));
+// v3 on prepared arguments of a plain GEMM, `batch` of them in z
+lis_status launch_v3(const Args &a, int batch, lis_stream s) {
+    const bool va = vec_w(a);
+    const bool vb = a.HWo % 4 == 0 && aligned16(a.x) && aligned16(a.y) && a.zx % 4 == 0 && a.zy % 4 == 0;
+    dim3 grid((unsigned)lis_ceil_div(a.Ntot, V3_BN), (unsigned)lis_ceil_div(a.M, V3_BM), (unsigned)batch);
     cudaStream_t st = LIS_STREAM(s);
     if (va && vb) igemm_v3_kernel<true, true><<<grid, 256, 0, st>>>(a);
     else if (va) igemm_v3_kernel<true, false><<<grid, 256, 0, st>>>(a);
@@ -470,11 +470,20 @@ lis_status run_v3(const lis_igemm_params *p, const float *x, const float *w, flo
     return lis_cuda_launched("igemm_v3", s);
 }
 
+// v3 takes 1x1 convolutions with stride 1 and no padding (plain GEMMs); others go to v2
+lis_status run_v3(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    if (!is_plain_gemm(p)) return run_v2(p, x, w, y, s, splitk_wanted());
+    LIS_TRY(lis_igemm_check(p));
+    return launch_v3(make_args(p, x, w, y), 1, s);
+}
+
 // The float32 choice: Winograd for big 3x3 layers (kernels/winograd_cuda.h) from 64 input
-// channels on (fewer gain too little from the 2.25x fewer multiplies), v3 for plain GEMMs,
-// v2 for the rest.
+// channels on (fewer gain too little from the 2.25x fewer multiplies), with the tile
+// lis_wino_cuda_tile picks; v3 for plain GEMMs, v2 (split where it fills the GPU better) for
+// the rest.
 lis_status run_fp32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    if (p->C >= 64 && lis_wino_igemm_applies(p) && lis_wino_cuda_wanted(p)) return lis_wino_igemm_cuda(p, x, w, y, s);
+    if (p->C >= 64 && lis_wino_igemm_applies(p) && lis_wino_cuda_wanted(p))
+        return lis_wino_igemm_cuda_prec(p, LIS_PREC_FP32, 0, x, w, y, s);
     return run_v3(p, x, w, y, s);
 }
 
@@ -620,9 +629,9 @@ lis_status lis_igemm_cuda(const lis_igemm_params *p, lis_precision prec, const f
     case LIS_PREC_TF32:
     case LIS_PREC_BF16:
     case LIS_PREC_FP16:
-        // Winograd with tensor-core GEMMs when asked for (LIS_WINOGRAD_CUDA_TC=1) and worth it
-        if (lis_wino_cuda_tc_wanted() && lis_igemm_mma_enabled() && p->C >= 64 && lis_wino_igemm_applies(p) &&
-            lis_wino_cuda_wanted(p))
+        // Winograd with its GEMMs on the mma kernels for the large layers (lis_wino_cuda_tc_wanted)
+        if (lis_igemm_mma_enabled() && p->C >= 64 && lis_wino_igemm_applies(p) && lis_wino_cuda_wanted(p) &&
+            lis_wino_cuda_tc_wanted(p))
             return lis_wino_igemm_cuda_prec(p, prec, 0, x, w, y, s);
         // the mma.sync kernels (kernels/igemm_mma.cu) unless LIS_MMA_CUDA=0 asks for WMMA
         if (lis_igemm_mma_enabled()) return lis_igemm_cuda_mma(p, prec, x, w, y, s);
@@ -638,6 +647,23 @@ lis_status lis_gemm_cuda(int M, int N, int K, const float *A, const float *B, fl
     // C[M, N] = A[M, K] B[K, N] is a 1x1 convolution of a 1 x K x 1 x N "image"
     lis_igemm_params p = {1, K, 1, N, M, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0.0f, NULL, NULL, NULL, NULL};
     return lis_igemm_cuda(&p, prec, B, A, C, s);
+}
+
+lis_status lis_gemm_cuda_batched(int batch, int M, int N, int K, const float *A, int64_t sA, const float *B,
+                                 int64_t sB, float *C, int64_t sC, lis_precision prec, lis_stream s) {
+    if (batch < 1 || batch > 65535) return lis_err_set("gemm (cuda): batch of %d GEMMs (1 to 65535)", batch);
+    if (sA < 0 || sB < 0 || sC < 0) return lis_err_set("gemm (cuda): negative batch stride");
+    lis_igemm_params p = {1, K, 1, N, M, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0.0f, NULL, NULL, NULL, NULL};
+    LIS_TRY(lis_igemm_check(&p));
+    Args a = make_args(&p, B, A, C);
+    a.zw = sA;
+    a.zx = sB;
+    a.zy = sC;
+    if (prec == LIS_PREC_FP32) return launch_v3(a, batch, s);
+    if (lis_igemm_mma_enabled()) return mma_launch(a, prec, batch, s);
+    for (int z = 0; z < batch; z++) // the WMMA kernels (LIS_MMA_CUDA=0) take one GEMM at a time
+        LIS_TRY(lis_gemm_cuda(M, N, K, A + z * sA, B + z * sB, C + z * sC, prec, s));
+    return LIS_OK;
 }
 
 lis_status lis_gemm_cublas(int M, int N, int K, const void *A, const void *B, float *C, lis_precision prec,

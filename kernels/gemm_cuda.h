@@ -47,6 +47,7 @@
 #define LIS_GEMM_CUDA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "runtime/backend.h"
 #include "runtime/status.h"
@@ -111,6 +112,12 @@ lis_status lis_igemm_cuda(const lis_igemm_params *p, lis_precision prec, const f
 /* Plain row-major GEMM C[M,N] = A[M,K] * B[K,N] (contiguous), through the igemm kernel. */
 lis_status lis_gemm_cuda(int M, int N, int K, const float *A, const float *B, float *C, lis_precision prec,
                          lis_stream s);
+/* `batch` such products in one launch: C + z*sC = (A + z*sA) (B + z*sB) for z < batch (strides
+ * in floats): the Winograd's 16 or 36 GEMMs, which one at a time fill the GPU badly (one
+ * image of the generator's L26 is 604 blocks, 2.3 waves). FP32 on v3, the others on the
+ * mma.sync kernels (one launch per GEMM with LIS_MMA_CUDA=0). */
+lis_status lis_gemm_cuda_batched(int batch, int M, int N, int K, const float *A, int64_t sA, const float *B,
+                                 int64_t sB, float *C, int64_t sC, lis_precision prec, lis_stream s);
 /* Same product with cuBLAS (the library baseline). A and B are float for FP32/TF32 and
  * 16-bit (from lis_cuda_convert_f32) for BF16/FP16; C is float. FP32 uses cublasSgemm in
  * the default math mode (no TF32), the others cublasGemmEx with float accumulation. */

@@ -24,7 +24,19 @@ struct Args {
     // raw sums to part[z][M][Ntot]; a reduction applies the epilogue. part == NULL: no split
     float *part;
     int kt_per;
+    // batched plain GEMMs (v3 and mma only): blockIdx.z takes w + z*zw, x + z*zx, y + z*zy
+    // (the Winograd's 16 or 36 GEMMs in one launch); zero strides otherwise
+    int64_t zw, zx, zy;
 };
+
+// the matrices of this block's blockIdx.z in a batched plain GEMM
+__device__ __forceinline__ Args batch_slice(Args a) {
+    const int64_t z = blockIdx.z;
+    a.w += z * a.zw;
+    a.x += z * a.zx;
+    a.y += z * a.zy;
+    return a;
+}
 
 constexpr int FAR = -(1 << 29); // a coordinate offset that fails every bounds check
 
@@ -115,6 +127,7 @@ inline Args make_args(const lis_igemm_params *p, const float *x, const float *w,
     a.RS = p->R * p->S;
     a.part = NULL;
     a.kt_per = 0;
+    a.zw = a.zx = a.zy = 0;
     return a;
 }
 
@@ -124,6 +137,15 @@ inline bool is_plain_gemm(const lis_igemm_params *p) {
 }
 
 inline bool aligned16(const void *q) { return ((uintptr_t)q & 15) == 0; }
+
+// the same test on the arguments; the batch strides must keep every matrix 16-byte aligned too
+inline bool is_plain_gemm(const Args &a) {
+    return a.R == 1 && a.S == 1 && a.sh == 1 && a.sw == 1 && a.ph == 0 && a.pw == 0;
+}
+inline bool vec_w(const Args &a) { return a.Kd % 4 == 0 && aligned16(a.w) && a.zw % 4 == 0; }
+
+// The mma.sync kernels on prepared arguments (kernels/igemm_mma.cu), `batch` GEMMs in z.
+lis_status mma_launch(const Args &a, lis_precision prec, int batch, lis_stream s);
 
 } // namespace lis_igemm
 

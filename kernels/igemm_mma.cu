@@ -149,8 +149,9 @@ __device__ __forceinline__ void stage_products(const float *As, const float *Bs,
 
 // VA: 16-byte copies of the weight rows; PLAIN: 16-byte copies of B (a plain GEMM)
 template <int P, bool VA, bool PLAIN>
-__global__ __launch_bounds__(256) void igemm_mma_kernel(Args a) {
+__global__ __launch_bounds__(256) void igemm_mma_kernel(Args batched) {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    const Args a = batch_slice(batched);
     constexpr int LDA = Mm<P>::LDA, LDB = Mm<P>::LDB, SF = stage_floats<P>();
     extern __shared__ float4 mm_smem[];
     float *const sm = reinterpret_cast<float *>(mm_smem);
@@ -298,19 +299,32 @@ lis_status launch(const Args &a, dim3 grid, lis_stream s) {
 }
 
 template <int P>
-lis_status run_mma(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    LIS_TRY(lis_igemm_check(p));
-    const Args a = make_args(p, x, w, y);
-    const bool va = a.Kd % 4 == 0 && aligned16(w);
-    const bool plain = is_plain_gemm(p) && a.HWo % 4 == 0 && aligned16(x);
-    const dim3 grid((unsigned)lis_ceil_div(a.Ntot, MM_BN), (unsigned)lis_ceil_div(a.M, MM_BM));
+lis_status dispatch(const Args &a, int batch, lis_stream s) {
+    const bool va = vec_w(a);
+    const bool plain = is_plain_gemm(a) && a.HWo % 4 == 0 && aligned16(a.x) && a.zx % 4 == 0;
+    const dim3 grid((unsigned)lis_ceil_div(a.Ntot, MM_BN), (unsigned)lis_ceil_div(a.M, MM_BM), (unsigned)batch);
     if (va && plain) return launch<P, true, true>(a, grid, s);
     if (va) return launch<P, true, false>(a, grid, s);
     if (plain) return launch<P, false, true>(a, grid, s);
     return launch<P, false, false>(a, grid, s);
 }
 
+template <int P>
+lis_status run_mma(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    LIS_TRY(lis_igemm_check(p));
+    return dispatch<P>(make_args(p, x, w, y), 1, s);
+}
+
 } // namespace
+
+lis_status lis_igemm::mma_launch(const Args &a, lis_precision prec, int batch, lis_stream s) {
+    switch (prec) {
+    case LIS_PREC_TF32: return dispatch<LIS_PREC_TF32>(a, batch, s);
+    case LIS_PREC_BF16: return dispatch<LIS_PREC_BF16>(a, batch, s);
+    case LIS_PREC_FP16: return dispatch<LIS_PREC_FP16>(a, batch, s);
+    default: return lis_err_set("igemm mma: precision %s has no mma.sync kernel", lis_precision_name(prec));
+    }
+}
 
 extern "C" {
 
@@ -321,12 +335,8 @@ int lis_igemm_mma_enabled(void) {
 
 lis_status lis_igemm_cuda_mma(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,
                               lis_stream s) {
-    switch (prec) {
-    case LIS_PREC_TF32: return run_mma<LIS_PREC_TF32>(p, x, w, y, s);
-    case LIS_PREC_BF16: return run_mma<LIS_PREC_BF16>(p, x, w, y, s);
-    case LIS_PREC_FP16: return run_mma<LIS_PREC_FP16>(p, x, w, y, s);
-    default: return lis_err_set("igemm mma: precision %s has no mma.sync kernel", lis_precision_name(prec));
-    }
+    LIS_TRY(lis_igemm_check(p));
+    return lis_igemm::mma_launch(make_args(p, x, w, y), prec, 1, s);
 }
 
 lis_status lis_igemm_cuda_mma_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {

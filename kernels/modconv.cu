@@ -132,7 +132,7 @@ lis_status vwino(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p
     return lis_wino_modconv_cuda(mw->w, mw->O, mw->I, x, sm, dsc, B, H, W, p->padding, y, st);
 }
 
-// F(4x4, 3x3): the same with 36 GEMMs (not yet timed on a GPU)
+// F(4x4, 3x3): the same with 36 GEMMs
 lis_status vwino4(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
                   float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
     if (mw->k != 3) return folded(mw, p, x, s, g, B, H, W, y, ws, LIS_PREC_FP32, st);
@@ -143,7 +143,7 @@ lis_status vwino4(const lis_modconv_cuda_weights *mw, const lis_modconv_params *
     return lis_wino4_igemm_cuda(&gp, x, mw->w, y, st);
 }
 
-// Winograd F(2x2) with the GEMMs on the tensor cores (not yet timed on a GPU)
+// Winograd F(2x2) with the GEMMs on the tensor cores
 template <int P>
 lis_status vwino_tc(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
                     float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
@@ -155,12 +155,26 @@ lis_status vwino_tc(const lis_modconv_cuda_weights *mw, const lis_modconv_params
     return lis_wino_igemm_cuda_prec(&gp, (lis_precision)P, 2, x, mw->w, y, st);
 }
 
+// the direct mma kernel whatever the layer (the shipped reduced precisions take Winograd for
+// large 3x3 layers): the comparison that decided it
+template <int P>
+lis_status vdirect(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
+                   float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
+    float *sm = ws, *dsc = ws + (size_t)B * mw->I;
+    LIS_TRY(lis_modconv_cuda_styles(mw, p, s, g, B, sm, dsc, st));
+    const lis_igemm_params gp = {B, mw->I, H, W, mw->O, mw->k, mw->k, 1, 1, p->padding, p->padding, 1, 1, 0, 0.0f,
+                                 sm, dsc, NULL, NULL};
+    return lis_igemm_cuda_mma(&gp, (lis_precision)P, x, mw->w, y, st);
+}
+
 const lis_modconv_cuda_variant g_variants[] = {
     {"v1", lis_modconv_cuda_v1, LIS_PREC_FP32, 1, "per-sample weights materialised, naive conv (straight port)"},
-    {"fp32", v2, LIS_PREC_FP32, 0, "styles folded into the gather, demodulation into the epilogue, the float32 igemm as shipped (Winograd for big 3x3 layers)"},
-    {"tf32", vtf32, LIS_PREC_TF32, 0, "folded, igemm tf32 tensor cores"},
-    {"bf16", vbf16, LIS_PREC_BF16, 0, "folded, igemm bf16 tensor cores"},
-    {"fp16", vfp16, LIS_PREC_FP16, 0, "folded, igemm fp16 tensor cores"},
+    {"fp32", v2, LIS_PREC_FP32, 0, "styles folded into the gather, demodulation into the epilogue, the float32 igemm as shipped (Winograd F(4x4) / F(2x2) for big 3x3 layers)"},
+    {"tf32", vtf32, LIS_PREC_TF32, 0, "folded, the tf32 igemm as shipped (Winograd on mma for large 3x3 layers, else direct mma)"},
+    {"bf16", vbf16, LIS_PREC_BF16, 0, "folded, the bf16 igemm as shipped (Winograd on mma for large 3x3 layers, else direct mma)"},
+    {"fp16", vfp16, LIS_PREC_FP16, 0, "folded, the fp16 igemm as shipped (Winograd on mma for large 3x3 layers, else direct mma)"},
+    {"tf32 direct", vdirect<LIS_PREC_TF32>, LIS_PREC_TF32, 0, "folded, the direct tf32 mma kernel on every layer"},
+    {"bf16 direct", vdirect<LIS_PREC_BF16>, LIS_PREC_BF16, 0, "folded, the direct bf16 mma kernel on every layer"},
     {"wino", vwino, LIS_PREC_FP32, 0, "Winograd F(2x2,3x3), float32 (3x3 layers; others: v2)"},
     {"wino4", vwino4, LIS_PREC_FP32, 0, "Winograd F(4x4,3x3), float32 (3x3 layers; others: v2)"},
     {"tf32 wino", vwino_tc<LIS_PREC_TF32>, LIS_PREC_TF32, 0, "Winograd F(2x2,3x3), GEMMs on the tf32 mma kernel"},

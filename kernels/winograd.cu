@@ -44,6 +44,13 @@ __global__ void output_kernel(const float *M, Epi e, float *y, int b0, int O, in
 
 unsigned blocks_for(int64_t n) { return (unsigned)lis_ceil_div(n, 256); }
 
+// The NX GEMMs in one batched launch (LIS_WINO_CUDA_BATCHED=0: one launch each, as before
+// session 5; kept to compare)
+int batched_gemms(void) {
+    static int cache = -1;
+    return !lis_cuda_env_is("LIS_WINO_CUDA_BATCHED", "0", &cache);
+}
+
 // The scratch cap in floats: 2 GiB, or LIS_WINO_CUDA_SCRATCH_MB. On the generator's 276 px
 // layers 2 GiB holds one image's transforms, so each of the 16 GEMMs is 604 blocks (2.3 waves
 // on an H200); a bigger cap groups images into bigger GEMMs (not yet measured).
@@ -123,9 +130,13 @@ lis_status run_tiles(const lis_igemm_params *p, const float *x, const float *w, 
         if (T > 0x7fffffff) return lis_err_set("winograd (cuda): %lld tiles in one group", (long long)T);
         input_kernel<MT><<<blocks_for((int64_t)I * T), 256, 0, LIS_STREAM(s)>>>(x, p->in_scale, V, b0, I, H, W, pad, th, tw, T);
         LIS_TRY(lis_cuda_launched("winograd_input", s));
-        for (int xi = 0; xi < NX; xi++)
-            LIS_TRY(lis_gemm_cuda(O, (int)T, I, U + (int64_t)xi * O * I, V + (int64_t)xi * I * T,
-                                  M + (int64_t)xi * O * T, prec, s));
+        if (batched_gemms())
+            LIS_TRY(lis_gemm_cuda_batched(NX, O, (int)T, I, U, (int64_t)O * I, V, (int64_t)I * T, M, (int64_t)O * T,
+                                          prec, s));
+        else
+            for (int xi = 0; xi < NX; xi++)
+                LIS_TRY(lis_gemm_cuda(O, (int)T, I, U + (int64_t)xi * O * I, V + (int64_t)xi * I * T,
+                                      M + (int64_t)xi * O * T, prec, s));
         output_kernel<MT><<<blocks_for((int64_t)O * T), 256, 0, LIS_STREAM(s)>>>(M, e, y, b0, O, Ho, Wo, th, tw, T);
         LIS_TRY(lis_cuda_launched("winograd_output", s));
     }
@@ -136,30 +147,38 @@ lis_status run_tiles(const lis_igemm_params *p, const float *x, const float *w, 
 
 extern "C" {
 
-// LIS_WINOGRAD_CUDA_TILE=4 makes the shipped path take F(4x4, 3x3) (not yet timed on a GPU)
-static int tile_wanted(void) {
-    static int cache = -1;
-    return lis_cuda_env_is("LIS_WINOGRAD_CUDA_TILE", "4", &cache) ? 4 : 2;
+int lis_wino_cuda_large(const lis_igemm_params *p) {
+    int Ho, Wo;
+    lis_igemm_out_shape(p, &Ho, &Wo);
+    return p->C >= 128 && Ho >= 32 && Wo >= 32;
+}
+
+int lis_wino_cuda_tile(const lis_igemm_params *p, lis_precision prec) {
+    static int cache = LIS_ENV_UNREAD;
+    const int forced = lis_cuda_env_int("LIS_WINOGRAD_CUDA_TILE", 0, &cache);
+    if (forced == 2 || forced == 4) return forced;
+    return prec == LIS_PREC_FP32 && lis_wino_cuda_large(p) ? 4 : 2;
+}
+
+int lis_wino_cuda_tc_wanted(const lis_igemm_params *p) {
+    static int cache = LIS_ENV_UNREAD;
+    const int forced = lis_cuda_env_int("LIS_WINOGRAD_CUDA_TC", -1, &cache);
+    return forced == 0 || forced == 1 ? forced : lis_wino_cuda_large(p);
 }
 
 lis_status lis_wino_igemm_cuda_prec(const lis_igemm_params *p, lis_precision prec, int tile, const float *x,
                                     const float *w, float *y, lis_stream s) {
-    if (!tile) tile = tile_wanted();
+    if (!tile) tile = lis_wino_cuda_tile(p, prec);
     if (tile != 2 && tile != 4) return lis_err_set("winograd (cuda): output tiles of %dx%d (2 or 4 supported)", tile, tile);
     return tile == 4 ? run_tiles<4>(p, x, w, y, s, prec) : run_tiles<2>(p, x, w, y, s, prec);
 }
 
 lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    return lis_wino_igemm_cuda_prec(p, LIS_PREC_FP32, 0, x, w, y, s);
+    return lis_wino_igemm_cuda_prec(p, LIS_PREC_FP32, 2, x, w, y, s);
 }
 
 lis_status lis_wino4_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     return lis_wino_igemm_cuda_prec(p, LIS_PREC_FP32, 4, x, w, y, s);
-}
-
-int lis_wino_cuda_tc_wanted(void) {
-    static int cache = -1;
-    return lis_cuda_env_is("LIS_WINOGRAD_CUDA_TC", "1", &cache);
 }
 
 lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,

@@ -72,7 +72,7 @@ size_t lis_cuda_smem_optin(void);
 // Streaming multiprocessors of the current device.
 int lis_cuda_sm_count(void);
 // Whether environment variable `name` equals `value`, read once into *cache (-1 = unread):
-// the kernels' opt-in switches (LIS_SPLITK_CUDA, LIS_WINOGRAD_CUDA_TC, ...), asked per launch.
+// the kernels' on/off switches (LIS_MMA_CUDA, LIS_WINO_CUDA_BATCHED), asked per launch.
 static inline int lis_cuda_env_is(const char *name, const char *value, int *cache) {
     if (*cache < 0) {
         const char *e = getenv(name);
@@ -84,6 +84,20 @@ static inline int lis_cuda_env_is(const char *name, const char *value, int *cach
 // Per-stream scratch (runtime/cuda_scratch.cu): a device buffer of at least `floats` floats
 // for stream s, kept and grown between calls; NULL with the error set when out of memory.
 // Work queued on s may use it until the next call for the same stream and kind.
+// Environment variable `name` as an integer, `unset` when it is absent or not a number; read
+// once into *cache, which must start as LIS_ENV_UNREAD: the kernels' three-way switches
+// (LIS_WINOGRAD_CUDA_TILE=2|4, LIS_WINOGRAD_CUDA_TC=0|1, LIS_SPLITK_CUDA=0|1; unset: the rule).
+#define LIS_ENV_UNREAD (-2147483647 - 1)
+static inline int lis_cuda_env_int(const char *name, int unset, int *cache) {
+    if (*cache == LIS_ENV_UNREAD) {
+        const char *e = getenv(name);
+        char *end = NULL;
+        const long v = e && *e ? strtol(e, &end, 10) : 0;
+        *cache = e && *e && end && !*end && v > -1000000 && v < 1000000 ? (int)v : unset;
+    }
+    return *cache;
+}
+
 enum { LIS_SCRATCH_WINOGRAD, LIS_SCRATCH_SPLITK, LIS_SCRATCH_KINDS };
 float *lis_cuda_scratch(lis_stream s, int kind, size_t floats);
 void lis_cuda_scratch_release(void); // frees every kind's buffers

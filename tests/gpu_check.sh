@@ -30,10 +30,13 @@
 #   bench-ops lis-bench cuda ops (every kernel vs cuBLAS / cuDNN, TFLOP/s or GB/s)
 #   bench-cls, bench-gen, bench-e2e  lis-bench cuda classifier / generator / e2e, one
 #             process each with its own budget (images/s per batch and precision, deviation
-#             from fp32); the rows the targets need first; bench-splitk: the fp32 classifier
-#             with LIS_SPLITK_CUDA=1 (split-K for small grids, not yet the default);
-#             bench-wino4: the generator b32 fp32 with LIS_WINOGRAD_CUDA_TILE=4 (F(4x4, 3x3));
-#             bench-wino-tc: the generator b32 tf32/bf16 with LIS_WINOGRAD_CUDA_TC=1
+#             from fp32); the rows the targets need first. Then the shipped path with one of
+#             its parts switched off, "alternative" rows that gpu_goals shows as context:
+#             bench-nosplitk: the fp32 classifier with LIS_SPLITK_CUDA=0 (no split-K);
+#             bench-tile2: the generator b32 fp32 with LIS_WINOGRAD_CUDA_TILE=2 (F(2x2) only);
+#             bench-direct-tc: the generator b32 tf32/bf16 with LIS_WINOGRAD_CUDA_TC=0
+#             (direct mma convolutions); bench-unbatched: the generator b32 fp32 with
+#             LIS_WINO_CUDA_BATCHED=0 (the Winograd's GEMMs launched one by one)
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
@@ -49,7 +52,7 @@
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile. bench and torch are groups whose parts can be named alone (bench-ops,
-# bench-cls, bench-splitk, bench-gen, bench-wino4, bench-wino-tc, bench-e2e; torch-resnet,
+# bench-cls, bench-nosplitk, bench-gen, bench-tile2, bench-direct-tc, bench-unbatched, bench-e2e; torch-resnet,
 # torch-sgxl). Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
 # autotuning: LIS_GEN_ARGS="--gen-batch 32 --precisions fp32" LIS_SGXL_BATCH=32
@@ -482,8 +485,8 @@ bench_step() {
 $(grep -E '^(\||## |per image|per layer|built the)' "$LOGS/$name.log")"
 }
 
-if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-splitk && ! want bench-gen && ! want bench-wino4 &&
-    ! want bench-wino-tc && ! want bench-e2e; then
+if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-gen && ! want bench-tile2 &&
+    ! want bench-direct-tc && ! want bench-unbatched && ! want bench-e2e; then
     :
 elif ! have_bin bench/lis-bench; then
     record bench "skipped" 0 "bench/lis-bench was not built"
@@ -507,11 +510,10 @@ else
     TORCH_RESERVE=$([ -n "$PY" ] && { want torch || want torch-sgxl; } && echo $((l > 300 ? 130 : l / 3)) || echo 0)
     l=$((l - TORCH_RESERVE))
     want_part bench bench-cls && bench_step bench-cls 60 classifier --cls-batch 64,256,1 --budget $((l > 160 ? 30 : l / 5)) --net-reps 2
-    # the float32 ResNet with split-K for its small-grid 3x3 layers (LIS_SPLITK_CUDA=1, not yet
-    # the default: this row decides); the kernel itself is the "v2 splitk" variant in ops
-    if want_part bench bench-splitk && [ "$(left)" -gt 60 ]; then
-        export LIS_SPLITK_CUDA=1
-        bench_step bench-splitk 30 classifier --cls-batch 64,256 --precisions fp32 --budget 8 --net-reps 2
+    # the float32 ResNet without split-K (LIS_SPLITK_CUDA=0): what split-K gains
+    if want_part bench bench-nosplitk && [ "$(left)" -gt 60 ]; then
+        export LIS_SPLITK_CUDA=0
+        bench_step bench-nosplitk 30 classifier --cls-batch 64,256 --precisions fp32 --budget 8 --net-reps 2
         unset LIS_SPLITK_CUDA
     fi
     l=$(($(left) - TORCH_RESERVE))
@@ -519,20 +521,26 @@ else
     want_part bench bench-gen && bench_step bench-gen 120 generator ${FULL:+--weights "$FULL"} \
         ${LIS_GEN_ARGS:---layers --gen-batch $([ $QUICK = 1 ] && echo 32,8 || echo 32,8,1,64)} \
         --budget $((l > 120 ? 40 : l / 3)) --net-reps 1
-    # the generator with Winograd F(4x4, 3x3) (LIS_WINOGRAD_CUDA_TILE=4, not yet the default:
-    # its rows, per-layer table and bundle check decide)
-    if want_part bench bench-wino4 && [ $(($(left) - TORCH_RESERVE)) -gt 60 ]; then
-        export LIS_WINOGRAD_CUDA_TILE=4
-        bench_step bench-wino4 60 generator ${FULL:+--weights "$FULL"} --gen-batch 32 --precisions fp32 --layers \
-            --budget 20 --net-reps 1
+    # the generator with parts of its Winograd switched off: F(2x2) only (the per-layer table
+    # says where F(4x4) gains), the reduced precisions on the direct mma kernel, the GEMMs one
+    # launch each (what batching them gains)
+    if want_part bench bench-tile2 && [ $(($(left) - TORCH_RESERVE)) -gt 60 ]; then
+        export LIS_WINOGRAD_CUDA_TILE=2
+        bench_step bench-tile2 60 generator ${FULL:+--weights "$FULL"} --gen-batch 32 \
+            --precisions fp32 --layers --budget 20 --net-reps 1
         unset LIS_WINOGRAD_CUDA_TILE
     fi
-    # the generator in tf32 / bf16 with Winograd on the tensor cores (LIS_WINOGRAD_CUDA_TC=1)
-    if want_part bench bench-wino-tc && [ $(($(left) - TORCH_RESERVE)) -gt 50 ]; then
-        export LIS_WINOGRAD_CUDA_TC=1
-        bench_step bench-wino-tc 50 generator ${FULL:+--weights "$FULL"} --gen-batch 32 --precisions tf32,bf16 \
-            --budget 15 --net-reps 1
+    if want_part bench bench-direct-tc && [ $(($(left) - TORCH_RESERVE)) -gt 50 ]; then
+        export LIS_WINOGRAD_CUDA_TC=0
+        bench_step bench-direct-tc 50 generator ${FULL:+--weights "$FULL"} --gen-batch 32 \
+            --precisions tf32,bf16 --budget 15 --net-reps 1
         unset LIS_WINOGRAD_CUDA_TC
+    fi
+    if want_part bench bench-unbatched && [ $(($(left) - TORCH_RESERVE)) -gt 50 ]; then
+        export LIS_WINO_CUDA_BATCHED=0
+        bench_step bench-unbatched 40 generator ${FULL:+--weights "$FULL"} --gen-batch 32 \
+            --precisions fp32 --budget 10 --net-reps 1
+        unset LIS_WINO_CUDA_BATCHED
     fi
     l=$(($(left) - TORCH_RESERVE))
     want_part bench bench-e2e && bench_step bench-e2e 45 e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? 10 : l / 4)) --net-reps 1

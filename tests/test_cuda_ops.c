@@ -270,7 +270,47 @@ static void gemm_case(int M, int N, int K) {
     free(A); free(B); free(C); free(rows);
 }
 
+/* Z products in one launch (lis_gemm_cuda_batched, the Winograd's GEMMs): each slice against
+ * the reference; `pad` floats between the matrices (a pad that is not a multiple of 4 takes
+ * the kernels' scalar paths), which must stay poisoned */
+static void gemm_batched_case(int Z, int M, int N, int K, int pad) {
+    char name[128];
+    snprintf(name, sizeof name, "gemm_batched(z=%d,m=%d,n=%d,k=%d,pad=%d)", Z, M, N, K, pad);
+    if (!want("gemm", name)) return;
+    const int64_t sA = (int64_t)M * K + pad, sB = (int64_t)K * N + pad, sC = (int64_t)M * N + pad;
+    float *A = rnd((size_t)(Z * sA), 1.0f), *B = rnd((size_t)(Z * sB), 1.0f / sqrtf((float)K));
+    float *C = malloc(sizeof(float) * (size_t)(Z * sC));
+    const float **rows = malloc(sizeof(float *) * (size_t)K);
+    LIS_ASSERT(C && rows);
+    for (int z = 0; z < Z; z++) {
+        lis_gemm_rows_from_matrix(B + z * sB, K, N, rows);
+        lis_gemm_ref(M, N, K, A + z * sA, K, rows, C + z * sC, N, 0);
+    }
+    float *dA = up(A, sizeof(float) * (size_t)(Z * sA)), *dB = up(B, sizeof(float) * (size_t)(Z * sB));
+    for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
+        char vn[192];
+        snprintf(vn, sizeof vn, "gemm_cuda_batched %s [%s]", name, lis_precision_name((lis_precision)prec));
+        float *dC = dpoison((size_t)(Z * sC));
+        if (ran(lis_gemm_cuda_batched(Z, M, N, K, dA, sA, dB, sB, dC, sC, (lis_precision)prec, g_s), vn)) {
+            float *c = down(dC, (size_t)(Z * sC));
+            size_t touched = 0;
+            for (int z = 0; z < Z; z++) {
+                check_prec(vn, c + z * sC, C + z * sC, (size_t)M * N, (lis_precision)prec, 1e-5 * sqrt((double)K), 1e-5);
+                for (int64_t i = (int64_t)M * N; i < sC; i++) touched += !isnan(c[z * sC + i]);
+            }
+            lis_check(touched == 0, "%s: %zu elements written between the matrices", vn, touched);
+            free(c);
+        }
+        lis_dev_free(dC);
+    }
+    lis_dev_free(dA); lis_dev_free(dB);
+    free(A); free(B); free(C); free(rows);
+}
+
 static void test_gemm(void) {
+    gemm_batched_case(3, 64, 96, 40, 0);
+    gemm_batched_case(4, 130, 129, 77, 3); /* scalar paths, tails in every dimension */
+    gemm_batched_case(16, 33, 260, 64, 4);
     gemm_case(1, 1, 1);
     gemm_case(5, 7, 3);
     gemm_case(64, 96, 40);
