@@ -117,7 +117,9 @@ static lis_status stream_create(lis_stream *s) {
 }
 
 static void stream_destroy(lis_stream s) {
-    if (s) LIS_CUDA(cudaStreamDestroy(LIS_STREAM(s)));
+    if (!s) return;
+    lis_cuda_scratch_forget(s); // its scratch slots must not outlive the handle
+    LIS_CUDA(cudaStreamDestroy(LIS_STREAM(s)));
 }
 
 static lis_status stream_sync(lis_stream s) {

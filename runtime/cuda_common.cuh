@@ -101,6 +101,11 @@ static inline int lis_cuda_env_int(const char *name, int unset, int *cache) {
 enum { LIS_SCRATCH_WINOGRAD, LIS_SCRATCH_SPLITK, LIS_SCRATCH_KINDS };
 float *lis_cuda_scratch(lis_stream s, int kind, size_t floats);
 void lis_cuda_scratch_release(void); // frees every kind's buffers
+// Unbinds stream s (about to be destroyed) from its slots after waiting for its work; the
+// buffers stay for the next stream. Without it a later stream would rebind a slot by
+// synchronising a destroyed handle (cudaErrorInvalidResourceHandle: the H200 check of session
+// 5 met it once split-K gave the classifier's streams scratch buffers).
+void lis_cuda_scratch_forget(lis_stream s);
 
 static inline int64_t lis_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 

@@ -2,7 +2,8 @@
 // launches (Winograd's transformed tiles, split-K's partial sums). Calls on one stream run
 // in order, so they may share one buffer; a kind keeps users that nest apart (a Winograd
 // call runs GEMMs, which must not take its buffer). Up to NSLOT streams per kind hold a
-// buffer; another stream rebinds the oldest slot after waiting for its last user.
+// buffer; another stream takes a slot a destroyed stream left (lis_cuda_scratch_forget), else
+// rebinds the first slot after waiting for its last user.
 #include "runtime/cuda_common.cuh"
 
 namespace {
@@ -11,7 +12,7 @@ struct Slot {
     lis_stream stream;
     float *buf;
     size_t floats;
-    int used; // ever bound
+    int used; // bound to `stream` (a freed slot keeps its buffer for the next stream)
 };
 constexpr int NSLOT = 4;
 Slot g_slots[LIS_SCRATCH_KINDS][NSLOT];
@@ -44,6 +45,21 @@ float *lis_cuda_scratch(lis_stream s, int kind, size_t floats) {
         sc->floats = floats;
     }
     return sc->buf;
+}
+
+void lis_cuda_scratch_forget(lis_stream s) {
+    bool bound = false;
+    for (int k = 0; k < LIS_SCRATCH_KINDS; k++)
+        for (int i = 0; i < NSLOT; i++) bound = bound || (g_slots[k][i].used && g_slots[k][i].stream == s);
+    if (!bound) return;
+    // the slots' next user must not overwrite what this stream's queued kernels still read
+    (void)lis_stream_sync(s);
+    for (int k = 0; k < LIS_SCRATCH_KINDS; k++)
+        for (int i = 0; i < NSLOT; i++)
+            if (g_slots[k][i].used && g_slots[k][i].stream == s) {
+                g_slots[k][i].used = 0;
+                g_slots[k][i].stream = NULL;
+            }
 }
 
 void lis_cuda_scratch_release(void) {
