@@ -326,10 +326,13 @@ typedef struct {
     lis_precision prec;
     int lib;
     lis_igemm_fn fn; /* a given igemm variant instead of the shipped one (FP32 comparisons) */
+    int g16;         /* lis_gemm16_cuda_batched on A16, B16 (bf16 / fp16) */
 } gemm_ctx;
 
 static lis_status run_gemm(void *c) {
     gemm_ctx *g = c;
+    if (g->g16) return lis_gemm16_cuda_batched(1, g->M, g->N, g->K, g->A16, g->K, 0, g->B16, g->N, 0, g->C, g->N, 0,
+                                               g->prec, S);
     if (g->lib) return lis_gemm_cublas(g->M, g->N, g->K, g->prec >= LIS_PREC_BF16 ? g->A16 : g->A,
                                        g->prec >= LIS_PREC_BF16 ? g->B16 : g->B, g->C, g->prec, S);
     if (g->fn) { /* C = A B as the 1x1 convolution lis_gemm_cuda makes of it */
@@ -348,11 +351,11 @@ static void bench_gemm(int M, int N, int K, const char *what) {
     void *A16 = lis_dev_alloc((size_t)M * K * 2, "a16"), *B16 = lis_dev_alloc((size_t)K * N * 2, "b16");
     float *Cref = dalloc((size_t)M * N), *C = dalloc((size_t)M * N);
     const double fl = 2.0 * M * N * K;
-    gemm_ctx ref = {M, N, K, A, B, NULL, NULL, Cref, LIS_PREC_FP32, 1, NULL};
+    gemm_ctx ref = {M, N, K, A, B, NULL, NULL, Cref, LIS_PREC_FP32, 1, NULL, 0};
     if (run_gemm(&ref) != LIS_OK || lis_stream_sync(S) != LIS_OK) { skipped("ops", "gemm", p, lis_err_msg()); goto done; }
     for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
         if (!g_prec_on[prec]) continue;
-        gemm_ctx lib = {M, N, K, A, B, A16, B16, C, (lis_precision)prec, 1, NULL}, ours = lib;
+        gemm_ctx lib = {M, N, K, A, B, A16, B16, C, (lis_precision)prec, 1, NULL, 0}, ours = lib;
         ours.lib = 0;
         gres rl = {0, 0, 0};
         if (prec >= LIS_PREC_BF16 &&
@@ -364,6 +367,16 @@ static void bench_gemm(int M, int N, int K, const char *what) {
             rl = gtime(run_gemm, &lib, 0, 1, 5);
             double dl = dev_dev(C, Cref, (size_t)M * N);
             row("ops", "gemm", p, "cuBLAS", (lis_precision)prec, rl, fl, 0, 0, NULL, 0, prec ? dl : -1);
+            if (prec >= LIS_PREC_BF16 && K % 8 == 0 && N % 8 == 0) { /* the 16-bit operand kernel, same operands */
+                gemm_ctx g16 = lib;
+                g16.lib = 0;
+                g16.g16 = 1;
+                const double d16 = run_gemm(&g16) == LIS_OK && lis_stream_sync(S) == LIS_OK ? dev_dev(C, Cref, (size_t)M * N) : 1e30;
+                if (d16 <= bound_of((lis_precision)prec))
+                    row("ops", "gemm", p, "gemm16 ldmatrix", (lis_precision)prec, gtime(run_gemm, &g16, 0, 1, 5), fl, 0, 0,
+                        NULL, rl.ok ? rl.mean : 0, d16);
+                else failed_check("ops", "gemm", p, "gemm16 ldmatrix", (lis_precision)prec, d16, bound_of((lis_precision)prec));
+            }
         }
         if (run_gemm(&ours) != LIS_OK || lis_stream_sync(S) != LIS_OK) { row("ops", "gemm", p, "igemm", (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1); continue; }
         double d = dev_dev(C, Cref, (size_t)M * N);
@@ -969,17 +982,27 @@ static float *bundle_image(const float *ws0, size_t wsz, size_t isz) {
     return img;
 }
 
-/* the generator's row label: the shipped path, or the switch that turned part of it off
- * ("alternative" rows: bench/gpu_goals.py shows them as context beside the shipped one) */
-static const char *gen_variant(void) {
-    const char *m = lis_wino_cuda_mode(), *tile = getenv("LIS_WINOGRAD_CUDA_TILE"), *tc = getenv("LIS_WINOGRAD_CUDA_TC"),
-               *bat = getenv("LIS_WINO_CUDA_BATCHED");
-    if (!strcmp(m, "off")) return "lis (cuda, no winograd)";
-    if (bat && !strcmp(bat, "0")) return "lis (cuda, Winograd GEMMs one by one, alternative)";
-    if (tile && !strcmp(tile, "2")) return "lis (cuda, Winograd F(2x2) only, alternative)";
-    if (tile && !strcmp(tile, "4")) return "lis (cuda, Winograd F(4x4) everywhere, alternative)";
-    if (tc && !strcmp(tc, "0")) return "lis (cuda, reduced precisions without Winograd, alternative)";
-    return !strcmp(m, "on") ? "lis (cuda, winograd everywhere)" : "lis (cuda)";
+/* The row label of a network benchmark: "lis (cuda)" for the shipped path, else the first
+ * environment switch that turned part of it off or forced something ("alternative" rows:
+ * bench/gpu_goals.py shows them as context beside the shipped one). */
+static const char *net_variant(void) {
+    static const struct { const char *env, *value, *label; } alt[] = {
+        {"LIS_WINOGRAD_CUDA", "0", "lis (cuda, no winograd, alternative)"},
+        {"LIS_WINOGRAD_CUDA", "1", "lis (cuda, winograd everywhere, alternative)"},
+        {"LIS_WINO_CUDA_BATCHED", "0", "lis (cuda, Winograd GEMMs one by one, alternative)"},
+        {"LIS_WINOGRAD_CUDA_TILE", "2", "lis (cuda, Winograd F(2x2) only, alternative)"},
+        {"LIS_WINOGRAD_CUDA_TILE", "4", "lis (cuda, Winograd F(4x4) everywhere, alternative)"},
+        {"LIS_WINOGRAD_CUDA_TC", "0", "lis (cuda, reduced precisions without Winograd, alternative)"},
+        {"LIS_WINOGRAD_CUDA_TC", "1", "lis (cuda, reduced precisions with Winograd everywhere, alternative)"},
+        {"LIS_SPLITK_CUDA", "0", "lis (cuda, no split-K, alternative)"},
+        {"LIS_MMA_CUDA", "0", "lis (cuda, wmma, alternative)"},
+        {"LIS_WINO_CUDA_GEMM16", "1", "lis (cuda, Winograd on 16-bit operands experimental)"},
+    };
+    for (size_t i = 0; i < sizeof alt / sizeof alt[0]; i++) {
+        const char *e = getenv(alt[i].env);
+        if (e && !strcmp(e, alt[i].value)) return alt[i].label;
+    }
+    return "lis (cuda)";
 }
 
 /* --layers: where one batch's time goes, layer by layer: the layers run exactly as in
@@ -1060,25 +1083,25 @@ static void suite_generator(const char *wpath, const char *batches) {
     for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
         if (!g_prec_on[prec]) continue;
         const char *pn = lis_precision_name((lis_precision)prec);
-        if (over_budget()) { skipped_variant("generator", "synthesis", "-", gen_variant(), pn, "time budget"); continue; }
+        if (over_budget()) { skipped_variant("generator", "synthesis", "-", net_variant(), pn, "time budget"); continue; }
         lis_sgxl_cuda gc;
         if (lis_sgxl_cuda_init(&gc, &g, (lis_precision)prec, 0) != LIS_OK) {
-            skipped_variant("generator", "synthesis", "-", gen_variant(), pn, lis_err_msg());
+            skipped_variant("generator", "synthesis", "-", net_variant(), pn, lis_err_msg());
             continue;
         }
         for (int i = 0; i < nb; i++) {
             const int B = bl[i];
             char pr[64];
             snprintf(pr, sizeof pr, "batch %d", B);
-            if (over_budget()) { skipped_variant("generator", "synthesis", pr, gen_variant(), pn, "time budget"); continue; }
+            if (over_budget()) { skipped_variant("generator", "synthesis", pr, net_variant(), pn, "time budget"); continue; }
             if (lis_sgxl_cuda_plan(&gc, B) != LIS_OK || lis_dev_h2d(gc.ws, ws, sizeof(float) * wsz * B, gc.stream) != LIS_OK) {
-                skipped_variant("generator", "synthesis", pr, gen_variant(), pn, lis_err_msg());
+                skipped_variant("generator", "synthesis", pr, net_variant(), pn, lis_err_msg());
                 continue;
             }
             gen_ctx c = {&gc, gc.ws, B};
             S = gc.stream; /* validate and time on the net's stream */
             if (run_gen(&c) != LIS_OK || lis_stream_sync(gc.stream) != LIS_OK) {
-                row("generator", "synthesis", pr, gen_variant(), (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+                row("generator", "synthesis", pr, net_variant(), (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
                 continue;
             }
             /* deviation of image 0 from float32 (the fp32 run keeps it as the reference) */
@@ -1093,14 +1116,14 @@ static void suite_generator(const char *wpath, const char *batches) {
             }
             if (ref) dev = rel_dev(img, ref, isz);
             if (!(vdev <= bound)) {
-                failed_check("generator", "synthesis", pr, gen_variant(), (lis_precision)prec, vdev, bound);
+                failed_check("generator", "synthesis", pr, net_variant(), (lis_precision)prec, vdev, bound);
                 free(img);
                 continue;
             }
             if (prec == LIS_PREC_FP32 && !ref) ref = img;
             else free(img);
             gres r = gtime(run_gen, &c, 0, 0, g_net_reps);
-            row("generator", "synthesis", pr, gen_variant(), (lis_precision)prec, r, fl * B, 0, 0, NULL, 0, dev);
+            row("generator", "synthesis", pr, net_variant(), (lis_precision)prec, r, fl * B, 0, 0, NULL, 0, dev);
             if (r.ok) printf("|   |   | %s | images/s | %s | %.2f | | | |\n", pr, pn, B / r.mean);
             if (g_layers && i == 0) gen_layers(&gc, B, (lis_precision)prec);
         }
@@ -1111,14 +1134,6 @@ static void suite_generator(const char *wpath, const char *batches) {
     free(ref);
     free(bundle);
     lis_sgxl_free(&g);
-}
-
-/* the classifier's row label: the older WMMA kernels when LIS_MMA_CUDA=0; without split-K
- * (an alternative: bench/gpu_goals.py shows it as context) when LIS_SPLITK_CUDA=0 */
-static const char *cls_variant(void) {
-    const char *e = getenv("LIS_SPLITK_CUDA");
-    if (e && !strcmp(e, "0")) return "lis (cuda, no split-K, alternative)";
-    return lis_igemm_mma_enabled() ? "lis (cuda)" : "lis (cuda, wmma)";
 }
 
 typedef struct {
@@ -1178,30 +1193,30 @@ static void suite_classifier(const char *batches) {
     for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
         if (!g_prec_on[prec]) continue;
         const char *pn = lis_precision_name((lis_precision)prec);
-        if (over_budget()) { skipped_variant("classifier", "resnet50 forward", "-", cls_variant(), pn, "time budget"); continue; }
+        if (over_budget()) { skipped_variant("classifier", "resnet50 forward", "-", net_variant(), pn, "time budget"); continue; }
         lis_resnet_cuda rc;
         if (lis_resnet_cuda_init(&rc, &net, &wts, (lis_precision)prec, 0) != LIS_OK) {
-            skipped_variant("classifier", "resnet50 forward", "-", cls_variant(), pn, lis_err_msg());
+            skipped_variant("classifier", "resnet50 forward", "-", net_variant(), pn, lis_err_msg());
             continue;
         }
         for (int i = 0; i < nb; i++) {
             const int N = bl[i];
             char pr[64];
             snprintf(pr, sizeof pr, "batch %d", N);
-            if (over_budget()) { skipped_variant("classifier", "resnet50 forward", pr, cls_variant(), pn, "time budget"); continue; }
+            if (over_budget()) { skipped_variant("classifier", "resnet50 forward", pr, net_variant(), pn, "time budget"); continue; }
             if (lis_resnet_cuda_plan(&rc, N, 224, 224) != LIS_OK) {
-                skipped_variant("classifier", "resnet50 forward", pr, cls_variant(), pn, lis_err_msg());
+                skipped_variant("classifier", "resnet50 forward", pr, net_variant(), pn, lis_err_msg());
                 continue;
             }
             float *hx = malloc(sizeof(float) * N * 3 * 224 * 224);
             cls_input(hx, N);
             lis_status st = lis_dev_h2d(rc.x, hx, sizeof(float) * N * 3 * 224 * 224, rc.stream);
             free(hx);
-            if (st != LIS_OK) { skipped_variant("classifier", "resnet50 forward", pr, cls_variant(), pn, lis_err_msg()); continue; }
+            if (st != LIS_OK) { skipped_variant("classifier", "resnet50 forward", pr, net_variant(), pn, lis_err_msg()); continue; }
             cls_ctx c = {&rc, N};
             S = rc.stream; /* validate and time on the net's stream */
             if (run_cls(&c) != LIS_OK || lis_stream_sync(rc.stream) != LIS_OK) {
-                row("classifier", "resnet50 forward", pr, cls_variant(), (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+                row("classifier", "resnet50 forward", pr, net_variant(), (lis_precision)prec, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
                 S = NULL;
                 continue;
             }
@@ -1210,7 +1225,7 @@ static void suite_classifier(const char *batches) {
             double dev = -1, vdev = all_finite(lg, (size_t)N * ncls) ? 0 : INFINITY;
             if (vdev == 0 && lcpu) vdev = net_dev(lg, lcpu, ncls);
             if (!(vdev <= bound)) {
-                failed_check("classifier", "resnet50 forward", pr, cls_variant(), (lis_precision)prec, vdev, bound);
+                failed_check("classifier", "resnet50 forward", pr, net_variant(), (lis_precision)prec, vdev, bound);
                 free(lg);
                 S = NULL;
                 continue;
@@ -1221,7 +1236,7 @@ static void suite_classifier(const char *batches) {
             }
             free(lg);
             gres r = gtime(run_cls, &c, 0, 0, g_net_reps + 1);
-            row("classifier", "resnet50 forward", pr, cls_variant(), (lis_precision)prec, r, fl * N, 0, 0, NULL, 0, dev);
+            row("classifier", "resnet50 forward", pr, net_variant(), (lis_precision)prec, r, fl * N, 0, 0, NULL, 0, dev);
             if (r.ok) printf("|   |   | %s | images/s | %s | %.1f | | | |\n", pr, pn, N / r.mean);
             S = NULL;
         }
@@ -1263,15 +1278,15 @@ static void suite_e2e(const char *wpath, const char *batches) {
     for (int prec = 0; prec < LIS_PREC_COUNT; prec++) {
         if (!g_prec_on[prec]) continue;
         const char *pn = lis_precision_name((lis_precision)prec);
-        if (over_budget()) { skipped_variant("e2e", "generate+classify", "-", cls_variant(), pn, "time budget"); continue; }
+        if (over_budget()) { skipped_variant("e2e", "generate+classify", "-", net_variant(), pn, "time budget"); continue; }
         lis_sgxl_cuda gc;
         lis_resnet_cuda rc;
         if (lis_sgxl_cuda_init(&gc, &g, (lis_precision)prec, 0) != LIS_OK) {
-            skipped_variant("e2e", "generate+classify", "-", cls_variant(), pn, lis_err_msg());
+            skipped_variant("e2e", "generate+classify", "-", net_variant(), pn, lis_err_msg());
             continue;
         }
         if (lis_resnet_cuda_init(&rc, &net, &wts, (lis_precision)prec, 0) != LIS_OK) {
-            skipped_variant("e2e", "generate+classify", "-", cls_variant(), pn, lis_err_msg());
+            skipped_variant("e2e", "generate+classify", "-", net_variant(), pn, lis_err_msg());
             lis_sgxl_cuda_free(&gc);
             continue;
         }
@@ -1279,10 +1294,10 @@ static void suite_e2e(const char *wpath, const char *batches) {
             const int B = bl[i];
             char pr[64];
             snprintf(pr, sizeof pr, "batch %d", B);
-            if (over_budget()) { skipped_variant("e2e", "generate+classify", pr, cls_variant(), pn, "time budget"); continue; }
+            if (over_budget()) { skipped_variant("e2e", "generate+classify", pr, net_variant(), pn, "time budget"); continue; }
             if (lis_sgxl_cuda_plan(&gc, B) != LIS_OK ||
                 lis_dev_h2d(gc.ws, ws, sizeof(float) * g.num_ws * g.w_dim * B, gc.stream) != LIS_OK) {
-                skipped_variant("e2e", "generate+classify", pr, cls_variant(), pn, lis_err_msg());
+                skipped_variant("e2e", "generate+classify", pr, net_variant(), pn, lis_err_msg());
                 continue;
             }
             e2e_ctx c = {&gc, &rc, B};
@@ -1290,7 +1305,7 @@ static void suite_e2e(const char *wpath, const char *batches) {
             /* validation before timing (the parts are checked in the other suites and the tests):
              * every r and logit finite */
             if (run_e2e(&c) != LIS_OK || lis_stream_sync(rc.stream) != LIS_OK) {
-                row("e2e", "generate+classify", pr, cls_variant(), (lis_precision)prec, (gres){0, 0, 0}, 0, 0, B, "images/s", 0, -1);
+                row("e2e", "generate+classify", pr, net_variant(), (lis_precision)prec, (gres){0, 0, 0}, 0, 0, B, "images/s", 0, -1);
                 S = NULL;
                 continue;
             }
@@ -1299,12 +1314,12 @@ static void suite_e2e(const char *wpath, const char *batches) {
             free(lg);
             free(fr);
             if (!fin) {
-                failed_check("e2e", "generate+classify", pr, cls_variant(), (lis_precision)prec, INFINITY, 0);
+                failed_check("e2e", "generate+classify", pr, net_variant(), (lis_precision)prec, INFINITY, 0);
                 S = NULL;
                 continue;
             }
             gres r = gtime(run_e2e, &c, 0, 0, g_net_reps);
-            row("e2e", "generate+classify", pr, cls_variant(), (lis_precision)prec, r, 0, 0, B, "images/s", 0, -1);
+            row("e2e", "generate+classify", pr, net_variant(), (lis_precision)prec, r, 0, 0, B, "images/s", 0, -1);
             S = NULL;
         }
         lis_resnet_cuda_free(&rc);

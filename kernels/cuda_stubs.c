@@ -57,6 +57,9 @@ lis_status lis_gemm_cuda(int M, int N, int K, const float *A, const float *B, fl
                          lis_stream s) { NO_CUDA; }
 lis_status lis_gemm_cuda_batched(int batch, int M, int N, int K, const float *A, int64_t sA, const float *B,
                                  int64_t sB, float *C, int64_t sC, lis_precision prec, lis_stream s) { NO_CUDA; }
+lis_status lis_gemm16_cuda_batched(int batch, int M, int N, int K, const void *A, int64_t lda, int64_t sA, const void *B,
+                                   int64_t ldb, int64_t sB, float *C, int64_t ldc, int64_t sC, lis_precision prec,
+                                   lis_stream s) { NO_CUDA; }
 lis_status lis_gemm_cublas(int M, int N, int K, const void *A, const void *B, float *C, lis_precision prec,
                            lis_stream s) { NO_CUDA; }
 lis_status lis_cuda_convert_f32(const float *src, void *dst, size_t n, lis_precision prec, lis_stream s) { NO_CUDA; }
@@ -165,8 +168,6 @@ lis_status lis_tapconv_cuda(const lis_nc_params *p, const float *const *maps, co
                             float *ws, lis_stream s) { NO_CUDA; }
 
 /* winograd */
-lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,
-                                 int B, int H, int W, int pad, float *y, lis_stream s) { NO_CUDA; }
 int lis_wino_cuda_wanted(const lis_igemm_params *p) { return 0; }
 const char *lis_wino_cuda_mode(void) { return "off"; }
 int lis_wino_igemm_applies(const lis_igemm_params *p) { return 0; }
@@ -174,7 +175,8 @@ lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const 
 lis_status lis_wino4_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_wino_igemm_cuda_prec(const lis_igemm_params *p, lis_precision prec, int tile, const float *x,
                                     const float *w, float *y, lis_stream s) { NO_CUDA; }
-int lis_wino_cuda_large(const lis_igemm_params *p) { return 0; }
+lis_status lis_wino_igemm_cuda_g16(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w,
+                                   float *y, lis_stream s) { NO_CUDA; }
 int lis_wino_cuda_tile(const lis_igemm_params *p, lis_precision prec) { return 2; }
 int lis_wino_cuda_tc_wanted(const lis_igemm_params *p) { return 0; }
 void lis_wino_cuda_release(void) {}

@@ -10,11 +10,12 @@
 //   v2    128x128x8 tiles in shared memory, 256 threads x 8x8 outputs, register prefetch
 //   v2 splitk  v2 with the depth split over blockIdx.z for grids that fill the GPU badly,
 //         partial sums reduced (in order) by a second kernel that applies the epilogue;
-//         the shipped path splits only with LIS_SPLITK_CUDA=1 until a GPU run has timed it
+//         the shipped path splits (LIS_SPLITK_CUDA=0 turns it off)
 //   v3    plain GEMMs (1x1, stride 1, no padding): float4 loads, double-buffered tiles
 //   wino  Winograd F(2x2, 3x3) (kernels/winograd.cu) on v3 GEMMs, for 3x3 stride 1
-//   tf32  / bf16 / fp16: WMMA, 128x128x32 tiles, 8 warps x (64x32), float accumulators;
-//         operands rounded to the precision when they are stored to shared memory
+//   wino4 Winograd F(4x4, 3x3), the shipped float32 Winograd
+//   tf32 wmma / bf16 wmma / fp16 wmma: WMMA, 128x128x32 tiles, 8 warps x (64x32), float
+//         accumulators; operands rounded to the precision when they are stored to shared memory
 //   (the shipped reduced-precision mma.sync kernels are in kernels/igemm_mma.cu)
 //
 // The gather: a thread's B column n is fixed for the whole kernel (its image base, top-left
@@ -512,6 +513,11 @@ lis_status wino_tf32(const lis_igemm_params *p, const float *x, const float *w, 
 lis_status wino_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     return run_wino_tc<LIS_PREC_BF16>(p, x, w, y, s);
 }
+// "bf16 wino16": the same with 16-bit operands on lis_gemm16_cuda_batched
+lis_status wino16_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+    if (lis_wino_igemm_applies(p)) return lis_wino_igemm_cuda_g16(p, LIS_PREC_BF16, x, w, y, s);
+    return lis_igemm_cuda_mma(p, LIS_PREC_BF16, x, w, y, s);
+}
 
 template <int P>
 lis_status run_wmma(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
@@ -546,9 +552,11 @@ const lis_igemm_variant g_variants[] = {
     {"tf32", lis_igemm_cuda_mma_tf32, LIS_PREC_TF32, "mma.sync m16n8k8 tf32, cp.async 4 stages, 128x128x16"},
     {"bf16", lis_igemm_cuda_mma_bf16, LIS_PREC_BF16, "mma.sync m16n8k16 bf16, cp.async 4 stages, 128x128x16"},
     {"fp16", lis_igemm_cuda_mma_fp16, LIS_PREC_FP16, "mma.sync m16n8k16 fp16, cp.async 4 stages, 128x128x16"},
-    // not yet timed (LIS_WINOGRAD_CUDA_TC=1 ships them): Winograd F(2x2) with mma GEMMs
+    // Winograd F(2x2) with its GEMMs on the mma kernels (the shipped path's from 128 channels on)
     {"tf32 wino", wino_tf32, LIS_PREC_TF32, "Winograd F(2x2,3x3), its 16 GEMMs on the tf32 mma kernel (else tf32)"},
     {"bf16 wino", wino_bf16, LIS_PREC_BF16, "Winograd F(2x2,3x3), its 16 GEMMs on the bf16 mma kernel (else bf16)"},
+    // not yet timed (LIS_WINO_CUDA_GEMM16=1 ships it): the same on 16-bit operands
+    {"bf16 wino16", wino16_bf16, LIS_PREC_BF16, "Winograd F(2x2,3x3), bf16 operands, GEMMs on the ldmatrix kernel (else bf16)"},
     // the previous tensor-core kernels, kept to compare against (3-8x slower on the H200)
     {"tf32 wmma", lis_igemm_cuda_wmma_tf32, LIS_PREC_TF32, "WMMA m16n16k8 tf32, 128x128x32 tiles, fp32 accumulate"},
     {"bf16 wmma", lis_igemm_cuda_wmma_bf16, LIS_PREC_BF16, "WMMA m16n16k16 bf16, 128x128x32 tiles, fp32 accumulate"},
@@ -629,7 +637,7 @@ lis_status lis_igemm_cuda(const lis_igemm_params *p, lis_precision prec, const f
     case LIS_PREC_TF32:
     case LIS_PREC_BF16:
     case LIS_PREC_FP16:
-        // Winograd with its GEMMs on the mma kernels for the large layers (lis_wino_cuda_tc_wanted)
+        // Winograd with its GEMMs on the mma kernels from 128 input channels on (lis_wino_cuda_tc_wanted)
         if (lis_igemm_mma_enabled() && p->C >= 64 && lis_wino_igemm_applies(p) && lis_wino_cuda_wanted(p) &&
             lis_wino_cuda_tc_wanted(p))
             return lis_wino_igemm_cuda_prec(p, prec, 0, x, w, y, s);

@@ -24,19 +24,23 @@
  *   v2 splitk  v2 with the depth split over up to 8 blocks in z when the grid fills the
  *         last wave badly (ResNet-50's layer3/4 3x3 at batch 64); partial sums in a
  *         per-stream scratch, summed in order by a second kernel that applies the epilogue
- *         (FP32; the shipped path takes it only with LIS_SPLITK_CUDA=1 until a GPU has timed it)
+ *         (FP32; shipped since session 5: ResNet-50 b64 fp32 2783 -> 3084 img/s on the H200;
+ *         LIS_SPLITK_CUDA=0 turns it off)
  *   v3    1x1 convolutions with stride 1 and no padding (plain GEMMs): float4 loads where
  *         the layout allows (HW % 4, C % 4, 16-byte aligned pointers), double-buffered
  *         shared tiles, float4 stores; any other shape is passed to v2 (FP32)
  *   wino  Winograd F(2x2, 3x3) (kernels/winograd_cuda.h) for 3x3, stride 1, dilation 1:
- *         16 v3 GEMMs between transforms; any other shape is passed to v3 (FP32)
- *   wino4 Winograd F(4x4, 3x3): 36 v3 GEMMs, 1.78x fewer multiplies (FP32; not yet timed)
+ *         16 v3 GEMMs (one batched launch) between transforms; other shapes go to v3 (FP32)
+ *   wino4 Winograd F(4x4, 3x3): 36 v3 GEMMs, 1.78x fewer multiplies (FP32)
  *   tf32, bf16, fp16  mma.sync with a 4-stage cp.async pipeline (kernels/igemm_mma.cu)
  *   tf32 wmma, bf16 wmma, fp16 wmma  the older WMMA kernels, 128x128x32 tiles, 8 warps of
  *         64x32 (LIS_MMA_CUDA=0 makes lis_igemm_cuda take them)
- * lis_igemm_cuda() in FP32: wino for 3x3 layers of at least 64 input channels that are big
- * enough (lis_wino_cuda_wanted; LIS_WINOGRAD_CUDA=0/1 in the environment: never/always),
- * else v3 (v2 for every shape but the plain GEMMs); the mma variant of the other precisions.
+ * lis_igemm_cuda() in FP32: Winograd F(4x4) for 3x3 layers of at least 64 input channels that
+ * are big enough (lis_wino_cuda_wanted, lis_wino_cuda_tile; LIS_WINOGRAD_CUDA=0/1 in the
+ * environment: never/always), else v3 (v2, split where the grid fills the GPU badly, for every
+ * shape but the plain GEMMs). TF32/BF16/FP16: Winograd F(2x2) with its GEMMs on the mma
+ * kernel for those layers from 128 input channels on (lis_wino_cuda_tc_wanted), else the mma
+ * kernel.
  * Library baselines: lis_gemm_cublas (cuBLAS, plain GEMM) and lis_conv2d_cudnn
  * (kernels/conv2d_cuda.h).
  *
@@ -118,6 +122,15 @@ lis_status lis_gemm_cuda(int M, int N, int K, const float *A, const float *B, fl
  * mma.sync kernels (one launch per GEMM with LIS_MMA_CUDA=0). */
 lis_status lis_gemm_cuda_batched(int batch, int M, int N, int K, const float *A, int64_t sA, const float *B,
                                  int64_t sB, float *C, int64_t sC, lis_precision prec, lis_stream s);
+/* Batched GEMMs on 16-bit operands (kernels/gemm_mma16.cu): C + z*sC (M x N, leading
+ * dimension ldc, float32) = (A + z*sA) (M x K, lda) times (B + z*sB) (K x N, ldb) for z < batch,
+ * A and B bf16 or fp16 bit patterns as prec says (strides and leading dimensions in elements).
+ * K, lda, ldb and the strides sA, sB must be multiples of 8, ldb at least N rounded up to 8, A
+ * and B 16-byte aligned (callers pad the depth with zeros). mma.sync m16n8k16 with ldmatrix
+ * fragments, float32 accumulators. */
+lis_status lis_gemm16_cuda_batched(int batch, int M, int N, int K, const void *A, int64_t lda, int64_t sA, const void *B,
+                                   int64_t ldb, int64_t sB, float *C, int64_t ldc, int64_t sC, lis_precision prec,
+                                   lis_stream s);
 /* Same product with cuBLAS (the library baseline). A and B are float for FP32/TF32 and
  * 16-bit (from lis_cuda_convert_f32) for BF16/FP16; C is float. FP32 uses cublasSgemm in
  * the default math mode (no TF32), the others cublasGemmEx with float accumulation. */

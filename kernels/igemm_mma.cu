@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "kernels/igemm_common.cuh"
+#include "kernels/mma_ptx.cuh"
 #include "runtime/cuda_common.cuh"
 
 namespace {
@@ -51,49 +52,6 @@ template <> struct Mm<LIS_PREC_FP16> {
 
 template <int P> __host__ __device__ constexpr int stage_floats() { return MM_BM * Mm<P>::LDA + MM_BK * Mm<P>::LDB; }
 template <int P> constexpr size_t smem_bytes() { return sizeof(float) * (size_t)MM_ST * stage_floats<P>(); }
-
-__device__ __forceinline__ void cp16(float *dst, const float *src, bool full) {
-    const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(full ? 16 : 0));
-}
-__device__ __forceinline__ void cp4(float *dst, const float *src, bool full) {
-    const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d), "l"(src), "r"(full ? 4 : 0));
-}
-__device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N> __device__ __forceinline__ void cp_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
-
-// two floats -> one register of two 16-bit values, the first in the low half (the MMA's order)
-template <int P> __device__ __forceinline__ uint32_t pack2(float lo, float hi);
-template <> __device__ __forceinline__ uint32_t pack2<LIS_PREC_BF16>(float lo, float hi) {
-    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-    return *reinterpret_cast<uint32_t *>(&v);
-}
-template <> __device__ __forceinline__ uint32_t pack2<LIS_PREC_FP16>(float lo, float hi) {
-    __half2 v = __floats2half2_rn(lo, hi);
-    return *reinterpret_cast<uint32_t *>(&v);
-}
-__device__ __forceinline__ uint32_t tf32(float v) { return __float_as_uint(nvcuda::wmma::__float_to_tf32(v)); }
-
-template <int P> __device__ __forceinline__ void mma16(float *d, const uint32_t *a, const uint32_t *b);
-template <> __device__ __forceinline__ void mma16<LIS_PREC_BF16>(float *d, const uint32_t *a, const uint32_t *b) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-                 "{%0,%1,%2,%3};\n"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-template <> __device__ __forceinline__ void mma16<LIS_PREC_FP16>(float *d, const uint32_t *a, const uint32_t *b) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-                 "{%0,%1,%2,%3};\n"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
-__device__ __forceinline__ void mma8_tf32(float *d, const uint32_t *a, const uint32_t *b) {
-    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-                 "{%0,%1,%2,%3};\n"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
 
 // One warp's 64 x 32 products of one stage: As [128][LDA], Bs [16][LDB] (float32).
 // Fragment layouts (PTX ISA, mma.m16n8k16 / m16n8k8): g = lane / 4, t = lane % 4;

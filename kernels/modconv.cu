@@ -5,7 +5,9 @@
 //   fp32  styles folded into the gather, demodulation into the epilogue, the float32 igemm as
 //         shipped (lis_igemm_cuda: Winograd for big 3x3 layers, else v2; v3 for 1x1)
 //   tf32 / bf16 / fp16: the same folding on the tensor-core igemm kernels
-//   wino  Winograd F(2x2, 3x3), kernels/winograd.cu: the float32 path's choice for big 3x3 layers
+//   wino, wino4  Winograd F(2x2, 3x3) / F(4x4, 3x3), kernels/winograd.cu (the float32 path
+//         takes F(4x4) for big 3x3 layers); tf32 wino / bf16 wino: F(2x2) on the mma kernels,
+//         bf16 wino16 on 16-bit operands; tf32 direct / bf16 direct: the mma kernel everywhere
 //
 // Kernels: normalize (prepare: one block per output channel), style_norm (one block per
 // sample, or one for the batch-wide rms), demod (one warp per (sample, output channel)),
@@ -122,49 +124,59 @@ lis_status vfp16(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p
     return folded(mw, p, x, s, g, B, H, W, y, ws, LIS_PREC_FP16, st);
 }
 
-// float32 Winograd: the same styles, the modulation applied in the input transform and the
-// demodulation in the output transform (3x3 only; other kernels take the folded igemm)
-lis_status vwino(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
-                 float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
-    if (mw->k != 3) return folded(mw, p, x, s, g, B, H, W, y, ws, LIS_PREC_FP32, st);
+// The styles, then a convolution entry point on the folded igemm parameters (the modulation
+// applied in the input transform or gather, the demodulation in the output transform or
+// epilogue). wino: 3x3 layers only; other kernels take the folded igemm in precision `prec`.
+template <typename F>
+lis_status styled(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
+                  float g, int B, int H, int W, float *y, float *ws, lis_stream st, lis_precision prec, bool wino, F run) {
+    if (wino && mw->k != 3) return folded(mw, p, x, s, g, B, H, W, y, ws, prec, st);
     float *sm = ws, *dsc = ws + (size_t)B * mw->I;
     LIS_TRY(lis_modconv_cuda_styles(mw, p, s, g, B, sm, dsc, st));
-    return lis_wino_modconv_cuda(mw->w, mw->O, mw->I, x, sm, dsc, B, H, W, p->padding, y, st);
+    const lis_igemm_params gp = {B, mw->I, H, W, mw->O, mw->k, mw->k, 1, 1, p->padding, p->padding, 1, 1, 0, 0.0f,
+                                 sm, dsc, NULL, NULL};
+    return run(&gp);
 }
 
-// F(4x4, 3x3): the same with 36 GEMMs
+// float32 Winograd F(2x2, 3x3)
+lis_status vwino(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
+                 float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
+    return styled(mw, p, x, s, g, B, H, W, y, ws, st, LIS_PREC_FP32, true,
+                  [&](const lis_igemm_params *gp) { return lis_wino_igemm_cuda(gp, x, mw->w, y, st); });
+}
+
+// F(4x4, 3x3): the same with 36 GEMMs (the shipped float32 Winograd)
 lis_status vwino4(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
                   float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
-    if (mw->k != 3) return folded(mw, p, x, s, g, B, H, W, y, ws, LIS_PREC_FP32, st);
-    float *sm = ws, *dsc = ws + (size_t)B * mw->I;
-    LIS_TRY(lis_modconv_cuda_styles(mw, p, s, g, B, sm, dsc, st));
-    const lis_igemm_params gp = {B, mw->I, H, W, mw->O, 3, 3, 1, 1, p->padding, p->padding, 1, 1, 0, 0.0f,
-                                 sm, dsc, NULL, NULL};
-    return lis_wino4_igemm_cuda(&gp, x, mw->w, y, st);
+    return styled(mw, p, x, s, g, B, H, W, y, ws, st, LIS_PREC_FP32, true,
+                  [&](const lis_igemm_params *gp) { return lis_wino4_igemm_cuda(gp, x, mw->w, y, st); });
 }
 
 // Winograd F(2x2) with the GEMMs on the tensor cores
 template <int P>
 lis_status vwino_tc(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
                     float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
-    if (mw->k != 3) return folded(mw, p, x, s, g, B, H, W, y, ws, (lis_precision)P, st);
-    float *sm = ws, *dsc = ws + (size_t)B * mw->I;
-    LIS_TRY(lis_modconv_cuda_styles(mw, p, s, g, B, sm, dsc, st));
-    const lis_igemm_params gp = {B, mw->I, H, W, mw->O, 3, 3, 1, 1, p->padding, p->padding, 1, 1, 0, 0.0f,
-                                 sm, dsc, NULL, NULL};
-    return lis_wino_igemm_cuda_prec(&gp, (lis_precision)P, 2, x, mw->w, y, st);
+    return styled(mw, p, x, s, g, B, H, W, y, ws, st, (lis_precision)P, true, [&](const lis_igemm_params *gp) {
+        return lis_wino_igemm_cuda_prec(gp, (lis_precision)P, 2, x, mw->w, y, st);
+    });
+}
+
+// Winograd F(2x2) on 16-bit operands (lis_wino_igemm_cuda_g16; not yet timed on a GPU)
+lis_status vwino16(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
+                   float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
+    return styled(mw, p, x, s, g, B, H, W, y, ws, st, LIS_PREC_BF16, true, [&](const lis_igemm_params *gp) {
+        return lis_wino_igemm_cuda_g16(gp, LIS_PREC_BF16, x, mw->w, y, st);
+    });
 }
 
 // the direct mma kernel whatever the layer (the shipped reduced precisions take Winograd for
-// large 3x3 layers): the comparison that decided it
+// 3x3 layers from 128 channels on): the comparison that decided it
 template <int P>
 lis_status vdirect(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
                    float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
-    float *sm = ws, *dsc = ws + (size_t)B * mw->I;
-    LIS_TRY(lis_modconv_cuda_styles(mw, p, s, g, B, sm, dsc, st));
-    const lis_igemm_params gp = {B, mw->I, H, W, mw->O, mw->k, mw->k, 1, 1, p->padding, p->padding, 1, 1, 0, 0.0f,
-                                 sm, dsc, NULL, NULL};
-    return lis_igemm_cuda_mma(&gp, (lis_precision)P, x, mw->w, y, st);
+    return styled(mw, p, x, s, g, B, H, W, y, ws, st, (lis_precision)P, false, [&](const lis_igemm_params *gp) {
+        return lis_igemm_cuda_mma(gp, (lis_precision)P, x, mw->w, y, st);
+    });
 }
 
 const lis_modconv_cuda_variant g_variants[] = {
@@ -179,6 +191,7 @@ const lis_modconv_cuda_variant g_variants[] = {
     {"wino4", vwino4, LIS_PREC_FP32, 0, "Winograd F(4x4,3x3), float32 (3x3 layers; others: v2)"},
     {"tf32 wino", vwino_tc<LIS_PREC_TF32>, LIS_PREC_TF32, 0, "Winograd F(2x2,3x3), GEMMs on the tf32 mma kernel"},
     {"bf16 wino", vwino_tc<LIS_PREC_BF16>, LIS_PREC_BF16, 0, "Winograd F(2x2,3x3), GEMMs on the bf16 mma kernel"},
+    {"bf16 wino16", vwino16, LIS_PREC_BF16, 0, "Winograd F(2x2,3x3), bf16 operands, GEMMs on the ldmatrix kernel (not yet timed)"},
 };
 
 } // namespace

@@ -23,17 +23,17 @@ namespace {
 
 using lis_wino::Epi;
 
-template <int MT>
-__global__ void weights_kernel(const float *w, float *U, int64_t OI) {
+template <int MT, typename E>
+__global__ void weights_kernel(const float *w, E *U, int I, int64_t ld, int64_t xs, int64_t n) {
     const int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx < OI) lis_wino::weights_at<MT>(w, U, OI, idx);
+    if (idx < n) lis_wino::weights_at<MT, E>(w, U, I, ld, xs, idx);
 }
 
-template <int MT>
-__global__ void input_kernel(const float *x, const float *sm, float *V, int b0, int C, int H, int W, int pad, int th,
-                             int tw, int64_t T) {
+template <int MT, typename E>
+__global__ void input_kernel(const float *x, const float *sm, E *V, int b0, int C, int H, int W, int pad, int th,
+                             int tw, int64_t T, int64_t ld, int64_t xs, int64_t n) {
     const int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (idx < (int64_t)C * T) lis_wino::input_at<MT>(x, sm, V, b0, C, H, W, pad, th, tw, T, idx);
+    if (idx < n) lis_wino::input_at<MT, E>(x, sm, V, b0, C, H, W, pad, th, tw, T, ld, xs, idx);
 }
 
 template <int MT>
@@ -51,9 +51,18 @@ int batched_gemms(void) {
     return !lis_cuda_env_is("LIS_WINO_CUDA_BATCHED", "0", &cache);
 }
 
+// bf16/fp16: the transforms write 16-bit operands for lis_gemm16_cuda_batched
+// (LIS_WINO_CUDA_GEMM16=1; not yet timed on a GPU, so off by default). force: 0 / 1, or -1
+// for the environment's choice
+bool gemm16_wanted(lis_precision prec, int force) {
+    static int cache = -1;
+    if (prec != LIS_PREC_BF16 && prec != LIS_PREC_FP16) return false;
+    return force >= 0 ? force : lis_cuda_env_is("LIS_WINO_CUDA_GEMM16", "1", &cache);
+}
+
 // The scratch cap in floats: 2 GiB, or LIS_WINO_CUDA_SCRATCH_MB. On the generator's 276 px
-// layers 2 GiB holds one image's transforms, so each of the 16 GEMMs is 604 blocks (2.3 waves
-// on an H200); a bigger cap groups images into bigger GEMMs (not yet measured).
+// layers 2 GiB holds one image's F(2x2) transforms; with the GEMMs batched (one launch of 16
+// or 36 x 604 blocks at L26) a group of one image fills the GPU anyway.
 int64_t scratch_cap_floats(void) {
     static int64_t cap = 0;
     if (!cap) {
@@ -79,8 +88,9 @@ int lis_wino_cuda_wanted(const lis_igemm_params *p) {
     if (m[0] != 'a') return 0;
     int Ho, Wo;
     lis_igemm_out_shape(p, &Ho, &Wo);
-    const long long cols = (long long)p->N * Ho * Wo, tiles = (long long)p->N * ((Ho + 1) / 2) * ((Wo + 1) / 2);
-    return cols >= LIS_WINO_CUDA_MIN_COLS && tiles * (p->C < p->K ? p->C : p->K) >= LIS_WINO_CUDA_MIN_WORK;
+    const long long tiles = (long long)p->N * ((Ho + 1) / 2) * ((Wo + 1) / 2);
+    return Ho >= LIS_WINO_CUDA_MIN_SIDE && Wo >= LIS_WINO_CUDA_MIN_SIDE &&
+           tiles * (p->C < p->K ? p->C : p->K) >= LIS_WINO_CUDA_MIN_WORK;
 }
 
 void lis_wino_cuda_release(void) { lis_cuda_scratch_release(); }
@@ -94,76 +104,93 @@ int lis_wino_igemm_applies(const lis_igemm_params *p) {
 
 namespace {
 
-// prec: the GEMMs' precision (the transforms are float32 whatever it is)
-template <int MT>
-lis_status run_tiles(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s,
-                     lis_precision prec) {
+// The operands' layout in the scratch buffer: U [NX][O][ku], then per group of images
+// V [NX][ku][ldv] and M [NX][O][T] (float32). Float32 operands: ku = I, ldv = T. 16-bit
+// operands (gemm16): ku = I rounded up to 8 (zero padding), ldv = T rounded up to 8; each
+// array starts on 16 bytes.
+int64_t floats16(int64_t elems, int64_t esz) { return lis_ceil_div(elems * esz, 16) * 4; } // 16-byte multiple
+
+template <int MT, typename E>
+lis_status transforms_and_gemms(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s,
+                                lis_precision prec, bool g16) {
     constexpr int NX = lis_wino::Tile<MT>::NX;
-    if (!lis_wino_igemm_applies(p))
-        return lis_err_set("winograd (cuda): needs a 3x3 kernel, stride 1, dilation 1, equal paddings (got %dx%d, "
-                           "stride %dx%d, dilation %dx%d, pad %dx%d)", p->R, p->S, p->stride_h, p->stride_w, p->dil_h,
-                           p->dil_w, p->pad_h, p->pad_w);
-    LIS_TRY(lis_igemm_check(p));
     const int O = p->K, I = p->C, B = p->N, H = p->H, W = p->W, pad = p->pad_h;
     const int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
     const int th = (Ho + MT - 1) / MT, tw = (Wo + MT - 1) / MT;
-    const int64_t per = (int64_t)th * tw, uf = NX * (int64_t)O * I, per_img = NX * (int64_t)(I + O) * per;
+    const int64_t esz = sizeof(E), ku = g16 ? (I + 7) / 8 * 8 : I, per = (int64_t)th * tw;
+    // U's floats; V's and M's per image; V's row padding per group (up to 7 columns per row)
+    const int64_t uf = floats16(NX * (int64_t)O * ku, esz);
+    const int64_t per_img = lis_ceil_div(NX * ku * per * esz, 4) + NX * (int64_t)O * per;
+    const int64_t slack = (g16 ? floats16(NX * ku * 8, esz) : 0) + 8; // and the 16-byte roundings
     // a group of images whose V and M fit beside U in the scratch cap (one image at least),
-    // and whose GEMMs stay within the igemm's 32-bit indexing (I x T, O x T below 2^31)
+    // and whose GEMMs stay within 32-bit indexing (ku x T, O x T below 2^31)
     const int64_t cap = scratch_cap_floats();
-    int64_t nb = cap > uf ? (cap - uf) / per_img : 1;
-    const int64_t index_cap = 0x7fffffffLL / ((int64_t)(I > O ? I : O) * per);
+    int64_t nb = cap > uf + slack ? (cap - uf - slack) / per_img : 1;
+    const int64_t index_cap = 0x7fffffffLL / ((ku > O ? ku : (int64_t)O) * per + 8);
     nb = nb > index_cap ? index_cap : nb;
     nb = nb < 1 ? 1 : nb > B ? B : nb;
-    const size_t need = (size_t)(uf + per_img * nb);
-    // U, then V and M of one group of images
-    float *U = lis_cuda_scratch(s, LIS_SCRATCH_WINOGRAD, need);
-    if (!U) return LIS_ERR;
-    float *V = U + uf;
-    weights_kernel<MT><<<blocks_for((int64_t)O * I), 256, 0, LIS_STREAM(s)>>>(w, U, (int64_t)O * I);
+    float *S = lis_cuda_scratch(s, LIS_SCRATCH_WINOGRAD, (size_t)(uf + per_img * nb + slack));
+    if (!S) return LIS_ERR;
+    E *U = reinterpret_cast<E *>(S);
+    const int64_t un = (int64_t)O * ku;
+    weights_kernel<MT, E><<<blocks_for(un), 256, 0, LIS_STREAM(s)>>>(w, U, I, ku, un, un);
     LIS_TRY(lis_cuda_launched("winograd_weights", s));
     const Epi e = {p->out_scale, p->bias, p->res, p->act, p->slope};
     for (int b0 = 0; b0 < B; b0 += (int)nb) {
         const int n = B - b0 < nb ? B - b0 : (int)nb;
-        const int64_t T = per * n;
-        float *M = V + NX * (int64_t)I * T;
+        const int64_t T = per * n, ldv = g16 ? (T + 7) / 8 * 8 : T;
         if (T > 0x7fffffff) return lis_err_set("winograd (cuda): %lld tiles in one group", (long long)T);
-        input_kernel<MT><<<blocks_for((int64_t)I * T), 256, 0, LIS_STREAM(s)>>>(x, p->in_scale, V, b0, I, H, W, pad, th, tw, T);
+        E *V = reinterpret_cast<E *>(S + uf);
+        float *M = S + uf + floats16(NX * ku * ldv, esz);
+        input_kernel<MT, E><<<blocks_for(ku * T), 256, 0, LIS_STREAM(s)>>>(x, p->in_scale, V, b0, I, H, W, pad, th, tw, T,
+                                                                          ldv, ku * ldv, ku * T);
         LIS_TRY(lis_cuda_launched("winograd_input", s));
-        if (batched_gemms())
-            LIS_TRY(lis_gemm_cuda_batched(NX, O, (int)T, I, U, (int64_t)O * I, V, (int64_t)I * T, M, (int64_t)O * T,
-                                          prec, s));
+        if (g16)
+            LIS_TRY(lis_gemm16_cuda_batched(NX, O, (int)T, (int)ku, U, ku, un, V, ldv, ku * ldv, M, T, (int64_t)O * T,
+                                            prec, s));
+        else if (batched_gemms())
+            LIS_TRY(lis_gemm_cuda_batched(NX, O, (int)T, I, reinterpret_cast<const float *>(U), un,
+                                          reinterpret_cast<const float *>(V), I * T, M, (int64_t)O * T, prec, s));
         else
             for (int xi = 0; xi < NX; xi++)
-                LIS_TRY(lis_gemm_cuda(O, (int)T, I, U + (int64_t)xi * O * I, V + (int64_t)xi * I * T,
-                                      M + (int64_t)xi * O * T, prec, s));
+                LIS_TRY(lis_gemm_cuda(O, (int)T, I, reinterpret_cast<const float *>(U) + xi * un,
+                                      reinterpret_cast<const float *>(V) + xi * I * T, M + xi * (int64_t)O * T, prec, s));
         output_kernel<MT><<<blocks_for((int64_t)O * T), 256, 0, LIS_STREAM(s)>>>(M, e, y, b0, O, Ho, Wo, th, tw, T);
         LIS_TRY(lis_cuda_launched("winograd_output", s));
     }
     return LIS_OK;
 }
 
+// prec: the GEMMs' precision (the transforms compute in float32 whatever it is)
+template <int MT>
+lis_status run_tiles(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s,
+                     lis_precision prec, int g16 = -1) {
+    if (!lis_wino_igemm_applies(p))
+        return lis_err_set("winograd (cuda): needs a 3x3 kernel, stride 1, dilation 1, equal paddings (got %dx%d, "
+                           "stride %dx%d, dilation %dx%d, pad %dx%d)", p->R, p->S, p->stride_h, p->stride_w, p->dil_h,
+                           p->dil_w, p->pad_h, p->pad_w);
+    LIS_TRY(lis_igemm_check(p));
+    if (gemm16_wanted(prec, g16))
+        return prec == LIS_PREC_BF16 ? transforms_and_gemms<MT, __nv_bfloat16>(p, x, w, y, s, prec, true)
+                                     : transforms_and_gemms<MT, __half>(p, x, w, y, s, prec, true);
+    return transforms_and_gemms<MT, float>(p, x, w, y, s, prec, false);
+}
+
 } // namespace
 
 extern "C" {
-
-int lis_wino_cuda_large(const lis_igemm_params *p) {
-    int Ho, Wo;
-    lis_igemm_out_shape(p, &Ho, &Wo);
-    return p->C >= 128 && Ho >= 32 && Wo >= 32;
-}
 
 int lis_wino_cuda_tile(const lis_igemm_params *p, lis_precision prec) {
     static int cache = LIS_ENV_UNREAD;
     const int forced = lis_cuda_env_int("LIS_WINOGRAD_CUDA_TILE", 0, &cache);
     if (forced == 2 || forced == 4) return forced;
-    return prec == LIS_PREC_FP32 && lis_wino_cuda_large(p) ? 4 : 2;
+    return prec == LIS_PREC_FP32 ? 4 : 2;
 }
 
 int lis_wino_cuda_tc_wanted(const lis_igemm_params *p) {
     static int cache = LIS_ENV_UNREAD;
     const int forced = lis_cuda_env_int("LIS_WINOGRAD_CUDA_TC", -1, &cache);
-    return forced == 0 || forced == 1 ? forced : lis_wino_cuda_large(p);
+    return forced == 0 || forced == 1 ? forced : p->C >= 128;
 }
 
 lis_status lis_wino_igemm_cuda_prec(const lis_igemm_params *p, lis_precision prec, int tile, const float *x,
@@ -173,18 +200,19 @@ lis_status lis_wino_igemm_cuda_prec(const lis_igemm_params *p, lis_precision pre
     return tile == 4 ? run_tiles<4>(p, x, w, y, s, prec) : run_tiles<2>(p, x, w, y, s, prec);
 }
 
+lis_status lis_wino_igemm_cuda_g16(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w,
+                                   float *y, lis_stream s) {
+    if (prec != LIS_PREC_BF16 && prec != LIS_PREC_FP16)
+        return lis_err_set("winograd (cuda): 16-bit operands need bf16 or fp16, not %s", lis_precision_name(prec));
+    return run_tiles<2>(p, x, w, y, s, prec, 1);
+}
+
 lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     return lis_wino_igemm_cuda_prec(p, LIS_PREC_FP32, 2, x, w, y, s);
 }
 
 lis_status lis_wino4_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
     return lis_wino_igemm_cuda_prec(p, LIS_PREC_FP32, 4, x, w, y, s);
-}
-
-lis_status lis_wino_modconv_cuda(const float *w, int O, int I, const float *x, const float *sm, const float *dsc,
-                                 int B, int H, int W, int pad, float *y, lis_stream s) {
-    const lis_igemm_params p = {B, I, H, W, O, 3, 3, 1, 1, pad, pad, 1, 1, 0, 0.0f, sm, dsc, NULL, NULL};
-    return lis_wino_igemm_cuda(&p, x, w, y, s);
 }
 
 } // extern "C"

@@ -7,11 +7,14 @@
 // Layouts, NX = (MT + 2)^2 transform positions xi, T tiles of a group of images (t fastest):
 //   U[xi][o][i]   transformed weights                     (weights_at, one (o, i) per call)
 //   V[xi][c][t]   sm[b, c] * (B^T d B)[xi], d the zero-padded (MT+2)^2 patch of tile t
+//                 (U and V: float32, or bf16/fp16 with rows padded for the 16-bit GEMMs)
 //   M[xi][o][t]   the GEMMs' products U[xi] V[xi]
 //   y[b][o][MT x MT of tile t] = act(dsc[b, o] * (A^T M A) + bias[o] + res)  (output_at)
 #ifndef LIS_WINOGRAD_KERNELS_CUH
 #define LIS_WINOGRAD_KERNELS_CUH
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <stdint.h>
 
 #include "kernels/winograd_transform.h"
@@ -58,21 +61,39 @@ __host__ __device__ inline float epi(const Epi &e, float v, float f, float bo, i
     return v;
 }
 
-// U[xi][idx] for idx = o * I + i of OI
-template <int MT>
-__host__ __device__ inline void weights_at(const float *w, float *U, int64_t OI, int64_t idx) {
+// The transforms' output elements: float32, or the 16-bit operands of the tensor-core GEMMs
+// (rounded to nearest even once here, as the mma kernel would round them at fragment load)
+template <typename E> __host__ __device__ inline E to_elem(float v);
+template <> __host__ __device__ inline float to_elem<float>(float v) { return v; }
+template <> __host__ __device__ inline __nv_bfloat16 to_elem<__nv_bfloat16>(float v) { return __float2bfloat16_rn(v); }
+template <> __host__ __device__ inline __half to_elem<__half>(float v) { return __float2half_rn(v); }
+
+// U[xi * xs + o * ld + i] for idx = o * ld + i (ld >= I columns per row): the transform of
+// w[o][i], zero in the padding columns i >= I (the 16-bit GEMMs read their depth in groups of 8)
+template <int MT, typename E = float>
+__host__ __device__ inline void weights_at(const float *w, E *U, int I, int64_t ld, int64_t xs, int64_t idx) {
+    const int64_t o = idx / ld;
+    const int i = (int)(idx - o * ld);
     float u[Tile<MT>::NX];
-    Tile<MT>::weights(w + idx * 9, u);
-    for (int xi = 0; xi < Tile<MT>::NX; xi++) U[(int64_t)xi * OI + idx] = u[xi];
+    if (i < I) Tile<MT>::weights(w + (o * I + i) * 9, u);
+    else
+        for (int xi = 0; xi < Tile<MT>::NX; xi++) u[xi] = 0.0f;
+    for (int xi = 0; xi < Tile<MT>::NX; xi++) U[(int64_t)xi * xs + idx] = to_elem<E>(u[xi]);
 }
 
-// V[.][c][t] for idx = c * T + t; tiles of images b0 .. (th x tw per image)
-template <int MT>
-__host__ __device__ inline void input_at(const float *x, const float *sm, float *V, int b0, int C, int H, int W, int pad,
-                                         int th, int tw, int64_t T, int64_t idx) {
+// V[xi * xs + c * ld + t] for idx = c * T + t (ld >= T); tiles of images b0 .. (th x tw per
+// image); rows c >= C (the padding of the 16-bit GEMMs' depth) are zero
+template <int MT, typename E = float>
+__host__ __device__ inline void input_at(const float *x, const float *sm, E *V, int b0, int C, int H, int W, int pad,
+                                         int th, int tw, int64_t T, int64_t ld, int64_t xs, int64_t idx) {
     constexpr int P = Tile<MT>::P;
     const int c = (int)(idx / T);
     const int64_t t = idx - (int64_t)c * T;
+    E *vo = V + (int64_t)c * ld + t;
+    if (c >= C) {
+        for (int xi = 0; xi < Tile<MT>::NX; xi++) vo[xi * xs] = to_elem<E>(0.0f);
+        return;
+    }
     const int per = th * tw, bl = (int)(t / per), r = (int)(t - (int64_t)bl * per);
     const int b = b0 + bl, y0 = (r / tw) * MT - pad, x0 = (r % tw) * MT - pad;
     const float *xc = x + ((int64_t)b * C + c) * H * W;
@@ -85,9 +106,7 @@ __host__ __device__ inline void input_at(const float *x, const float *sm, float 
         }
     float v[Tile<MT>::NX];
     Tile<MT>::input(d, v);
-    const int64_t xs = (int64_t)C * T; // between positions xi
-    float *vo = V + (int64_t)c * T + t;
-    for (int xi = 0; xi < Tile<MT>::NX; xi++) vo[xi * xs] = sc * v[xi];
+    for (int xi = 0; xi < Tile<MT>::NX; xi++) vo[xi * xs] = to_elem<E>(sc * v[xi]);
 }
 
 // the MT x MT outputs of tile t of output channel o, for idx = o * T + t

@@ -33,10 +33,13 @@
 #             from fp32); the rows the targets need first. Then the shipped path with one of
 #             its parts switched off, "alternative" rows that gpu_goals shows as context:
 #             bench-nosplitk: the fp32 classifier with LIS_SPLITK_CUDA=0 (no split-K);
+#             bench-cls-nowino: the classifier b64 with LIS_WINOGRAD_CUDA=0 (no Winograd);
 #             bench-tile2: the generator b32 fp32 with LIS_WINOGRAD_CUDA_TILE=2 (F(2x2) only);
 #             bench-direct-tc: the generator b32 tf32/bf16 with LIS_WINOGRAD_CUDA_TC=0
 #             (direct mma convolutions); bench-unbatched: the generator b32 fp32 with
-#             LIS_WINO_CUDA_BATCHED=0 (the Winograd's GEMMs launched one by one)
+#             LIS_WINO_CUDA_BATCHED=0 (the Winograd's GEMMs launched one by one). Not yet
+#             shipped (an "experimental" row): bench-gemm16, the generator b32 bf16/fp16 with
+#             LIS_WINO_CUDA_GEMM16=1 (Winograd on 16-bit operands, lis_gemm16_cuda_batched)
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
@@ -48,11 +51,12 @@
 #   profile   only when --steps names it: Nsight Compute (ncu) on the GEMM kernels of a few
 #             benchmark cases (LIS_BENCH_ONCE=1), into DIR/ncu.txt: where a kernel's time goes;
 #             LIS_PROFILE_CASES picks cases (default square,conv3x3,conv1x1,square-wmma;
-#             on request wino-l26, mma-3x3, flrelu-l26)
+#             on request wino-l26, mma-3x3, flrelu-l26, gemm16-square)
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile. bench and torch are groups whose parts can be named alone (bench-ops,
-# bench-cls, bench-nosplitk, bench-gen, bench-tile2, bench-direct-tc, bench-unbatched, bench-e2e; torch-resnet,
+# bench-cls, bench-nosplitk, bench-cls-nowino, bench-gen, bench-tile2, bench-direct-tc, bench-gemm16,
+# bench-unbatched, bench-e2e; torch-resnet,
 # torch-sgxl). Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
 # autotuning: LIS_GEN_ARGS="--gen-batch 32 --precisions fp32" LIS_SGXL_BATCH=32
@@ -485,8 +489,9 @@ bench_step() {
 $(grep -E '^(\||## |per image|per layer|built the)' "$LOGS/$name.log")"
 }
 
-if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-gen && ! want bench-tile2 &&
-    ! want bench-direct-tc && ! want bench-unbatched && ! want bench-e2e; then
+if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-cls-nowino &&
+    ! want bench-gen && ! want bench-tile2 &&
+    ! want bench-direct-tc && ! want bench-gemm16 && ! want bench-unbatched && ! want bench-e2e; then
     :
 elif ! have_bin bench/lis-bench; then
     record bench "skipped" 0 "bench/lis-bench was not built"
@@ -516,6 +521,12 @@ else
         bench_step bench-nosplitk 30 classifier --cls-batch 64,256 --precisions fp32 --budget 8 --net-reps 2
         unset LIS_SPLITK_CUDA
     fi
+    # the ResNet without Winograd (LIS_WINOGRAD_CUDA=0): what it gives on the 3x3 layers
+    if want_part bench bench-cls-nowino && [ "$(left)" -gt 60 ]; then
+        export LIS_WINOGRAD_CUDA=0
+        bench_step bench-cls-nowino 30 classifier --cls-batch 64 --budget 8 --net-reps 2
+        unset LIS_WINOGRAD_CUDA
+    fi
     l=$(($(left) - TORCH_RESERVE))
     # LIS_GEN_ARGS replaces "--layers --gen-batch 32,8,1,64" (e.g. "--gen-batch 32 --precisions fp32")
     want_part bench bench-gen && bench_step bench-gen 120 generator ${FULL:+--weights "$FULL"} \
@@ -535,6 +546,13 @@ else
         bench_step bench-direct-tc 50 generator ${FULL:+--weights "$FULL"} --gen-batch 32 \
             --precisions tf32,bf16 --budget 15 --net-reps 1
         unset LIS_WINOGRAD_CUDA_TC
+    fi
+    # not yet shipped: the bf16/fp16 Winograd on 16-bit operands (LIS_WINO_CUDA_GEMM16=1)
+    if want_part bench bench-gemm16 && [ $(($(left) - TORCH_RESERVE)) -gt 50 ]; then
+        export LIS_WINO_CUDA_GEMM16=1
+        bench_step bench-gemm16 50 generator ${FULL:+--weights "$FULL"} --gen-batch 32 \
+            --precisions bf16,fp16 --budget 15 --net-reps 1
+        unset LIS_WINO_CUDA_GEMM16
     fi
     if want_part bench bench-unbatched && [ $(($(left) - TORCH_RESERVE)) -gt 50 ]; then
         export LIS_WINO_CUDA_BATCHED=0
@@ -631,7 +649,7 @@ else
         [ $STEP_RC -eq 0 ] && st=ok
         grep -q '^not run: time budget' "$LOGS/profile-$label.log" && st="skipped (time budget)"
         record "profile-$label" "$st" "$STEP_SECS" \
-            "$(grep -c 'igemm.*Context' "$LOGS/profile-$label.log") kernels profiled"
+            "$(grep -cE "($kernels).*Context" "$LOGS/profile-$label.log") kernels profiled"
     }
     prof_case square square fp32,bf16 6
     prof_case conv3x3 'layer3 3x3' fp32,bf16 4
@@ -641,7 +659,8 @@ else
     # and GEMMs), the mma kernel on ResNet's layer3 3x3, the filtered lrelu v3 on L26
     prof_case wino-l26 'i=512,o=431,h=276' fp32 19 1 'igemm_v3|input_kernel|output_kernel|weights_kernel'
     prof_case mma-3x3 'layer3 3x3' bf16 2 1
-    prof_case flrelu-l26 'c=431,h=278' fp32 2 1 'flrelu_v3' 
+    prof_case flrelu-l26 'c=431,h=278' fp32 2 1 'flrelu_v3'
+    prof_case gemm16-square square bf16 2 1 'gemm16' # the 16-bit operand GEMM (lis_gemm16_cuda_batched)
 fi
 
 # ---------------------------------------------------------------- targets

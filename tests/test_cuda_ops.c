@@ -307,7 +307,66 @@ static void gemm_batched_case(int Z, int M, int N, int K, int pad) {
     free(A); free(B); free(C); free(rows);
 }
 
+/* lis_gemm16_cuda_batched: 16-bit operands in padded layouts (lda = K + 8, ldb = N rounded up
+ * to 8, + 8). A's padding is NaN and must not be read; B's columns from N to the next multiple
+ * of 8 are read but may only reach columns of C that are not stored (NaN there too) */
+static void gemm16_case(int Z, int M, int N, int K) {
+    char name[128];
+    snprintf(name, sizeof name, "gemm16_batched(z=%d,m=%d,n=%d,k=%d)", Z, M, N, K);
+    if (!want("gemm", name)) return;
+    const int64_t lda = K + 8, ldb = (N + 7) / 8 * 8 + 8, ldc = N + 3;
+    const int64_t sA = M * lda, sB = K * ldb, sC = M * ldc;
+    float *A = malloc(sizeof(float) * (size_t)(Z * sA)), *B = malloc(sizeof(float) * (size_t)(Z * sB));
+    float *C = malloc(sizeof(float) * (size_t)(Z * sC));
+    const float **rows = malloc(sizeof(float *) * (size_t)K);
+    float *Ad = malloc(sizeof(float) * (size_t)M * K), *Bd = malloc(sizeof(float) * (size_t)K * N);
+    LIS_ASSERT(A && B && C && rows && Ad && Bd);
+    for (int64_t i = 0; i < Z * sA; i++) A[i] = (i % lda) < K ? frand(&g_seed) : NAN;
+    for (int64_t i = 0; i < Z * sB; i++) B[i] = (i % ldb) < N ? frand(&g_seed) / sqrtf((float)K) : NAN;
+    for (int z = 0; z < Z; z++) { /* the reference on dense copies */
+        for (int m = 0; m < M; m++) memcpy(Ad + (size_t)m * K, A + z * sA + m * lda, sizeof(float) * (size_t)K);
+        for (int k = 0; k < K; k++) memcpy(Bd + (size_t)k * N, B + z * sB + k * ldb, sizeof(float) * (size_t)N);
+        lis_gemm_rows_from_matrix(Bd, K, N, rows);
+        lis_gemm_ref(M, N, K, Ad, K, rows, C + z * sC, (int)ldc, 0);
+    }
+    float *dA = up(A, sizeof(float) * (size_t)(Z * sA)), *dB = up(B, sizeof(float) * (size_t)(Z * sB));
+    void *a16 = lis_dev_alloc((size_t)(Z * sA) * 2 + 64, "a16"), *b16 = lis_dev_alloc((size_t)(Z * sB) * 2 + 64, "b16");
+    LIS_ASSERT(a16 && b16);
+    for (int prec = LIS_PREC_BF16; prec <= LIS_PREC_FP16; prec++) {
+        char vn[192];
+        snprintf(vn, sizeof vn, "gemm16 %s [%s]", name, lis_precision_name((lis_precision)prec));
+        LIS_ASSERT(lis_cuda_convert_f32(dA, a16, (size_t)(Z * sA), (lis_precision)prec, g_s) == LIS_OK);
+        LIS_ASSERT(lis_cuda_convert_f32(dB, b16, (size_t)(Z * sB), (lis_precision)prec, g_s) == LIS_OK);
+        float *dC = dpoison((size_t)(Z * sC));
+        if (ran(lis_gemm16_cuda_batched(Z, M, N, K, a16, lda, sA, b16, ldb, sB, dC, ldc, sC, (lis_precision)prec, g_s),
+                vn)) {
+            float *c = down(dC, (size_t)(Z * sC)), *got = malloc(sizeof(float) * (size_t)M * N),
+                  *ref = malloc(sizeof(float) * (size_t)M * N);
+            LIS_ASSERT(got && ref);
+            size_t touched = 0;
+            for (int z = 0; z < Z; z++) {
+                for (int m = 0; m < M; m++) {
+                    memcpy(got + (size_t)m * N, c + z * sC + m * ldc, sizeof(float) * (size_t)N);
+                    memcpy(ref + (size_t)m * N, C + z * sC + m * ldc, sizeof(float) * (size_t)N);
+                    for (int64_t j = N; j < ldc; j++) touched += !isnan(c[z * sC + m * ldc + j]);
+                }
+                check_prec(vn, got, ref, (size_t)M * N, (lis_precision)prec, 0, 0);
+            }
+            lis_check(touched == 0, "%s: %zu elements written past N", vn, touched);
+            free(c); free(got); free(ref);
+        }
+        lis_dev_free(dC);
+    }
+    /* the contract: a depth that is not a multiple of 8 is refused, not computed wrong */
+    LIS_ASSERT(lis_gemm16_cuda_batched(Z, M, N, K + 1, a16, lda, sA, b16, ldb, sB, dA, ldc, sC, LIS_PREC_BF16, g_s) != LIS_OK);
+    lis_dev_free(a16); lis_dev_free(b16); lis_dev_free(dA); lis_dev_free(dB);
+    free(A); free(B); free(C); free(rows); free(Ad); free(Bd);
+}
+
 static void test_gemm(void) {
+    gemm16_case(1, 1, 1, 8);
+    gemm16_case(3, 130, 77, 40);
+    gemm16_case(2, 64, 256, 512);
     gemm_batched_case(3, 64, 96, 40, 0);
     gemm_batched_case(4, 130, 129, 77, 3); /* scalar paths, tails in every dimension */
     gemm_batched_case(16, 33, 260, 64, 4);
@@ -364,6 +423,9 @@ static void test_modconv(void) {
     if (g_quick) return;
     modconv_case(2, 128, 130, 20, 3, 1, 0);
     modconv_case(1, 256, 96, 36, 3, 1, 0);
+    /* big enough for lis_wino_cuda_wanted: the shipped variants ("fp32", "tf32", "bf16", "fp16")
+     * take Winograd here (F(4x4) in float32, F(2x2) on the mma kernels), held to the same bounds */
+    modconv_case(2, 128, 128, 64, 3, 1, 0);
 }
 
 /* ---------------------------------------------------------------- filtered lrelu */
