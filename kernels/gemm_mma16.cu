@@ -67,18 +67,9 @@ __global__ __launch_bounds__(256) void gemm16_kernel(G16 g) {
     };
 
     float acc[4][4][4];
-#pragma unroll
-    for (int i = 0; i < 4; i++)
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-#pragma unroll
-            for (int r = 0; r < 4; r++) acc[i][j][r] = 0.0f;
+    zero_acc(acc);
 
-#pragma unroll
-    for (int s = 0; s < G_ST - 1; s++) {
-        if (s < nk) issue(s);
-        cp_commit();
-    }
+    pipeline_prologue<G_ST>(nk, issue);
     for (int kt = 0; kt < nk; kt++) {
         cp_wait<G_ST - 2>(); // this thread's copies of tile kt have landed...
         __syncthreads();     // ...everyone's; and tile kt-1's stage is free

@@ -203,19 +203,9 @@ __global__ __launch_bounds__(256) void igemm_mma_kernel(Args batched) {
     };
 
     float acc[4][4][4];
-#pragma unroll
-    for (int i = 0; i < 4; i++)
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-#pragma unroll
-            for (int r = 0; r < 4; r++) acc[i][j][r] = 0.0f;
+    zero_acc(acc);
 
-    // prologue: tiles 0 .. MM_ST-2 in flight, one commit group each (empty past the end)
-#pragma unroll
-    for (int s = 0; s < MM_ST - 1; s++) {
-        if (s < nk) issue(s);
-        cp_commit();
-    }
+    pipeline_prologue<MM_ST>(nk, issue);
     for (int kt = 0; kt < nk; kt++) {
         cp_wait<MM_ST - 2>(); // this thread's copies of tile kt have landed...
         if (a.in_scale) scale_own(kt);

@@ -76,6 +76,27 @@ __device__ __forceinline__ void mma8_tf32(float *d, const uint32_t *a, const uin
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
+// the 4 x 4 m16n8 float32 accumulators of a warp's 64 x 32 tile, zeroed
+__device__ __forceinline__ void zero_acc(float (&acc)[4][4][4]) {
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) acc[i][j][r] = 0.0f;
+}
+
+// a cp.async pipeline of ST stages: tiles 0 .. ST-2 in flight, one commit group each (empty
+// past the end); the main loop then waits with cp_wait<ST - 2>() for tile kt
+template <int ST, typename F>
+__device__ __forceinline__ void pipeline_prologue(int nk, F issue) {
+#pragma unroll
+    for (int s = 0; s < ST - 1; s++) {
+        if (s < nk) issue(s);
+        cp_commit();
+    }
+}
+
 } // namespace
 
 #endif
