@@ -997,6 +997,7 @@ static const char *net_variant(void) {
         {"LIS_SPLITK_CUDA", "0", "lis (cuda, no split-K, alternative)"},
         {"LIS_MMA_CUDA", "0", "lis (cuda, wmma, alternative)"},
         {"LIS_WINO_CUDA_GEMM16", "1", "lis (cuda, Winograd on 16-bit operands experimental)"},
+        {"LIS_SPLITK_MMA_CUDA", "1", "lis (cuda, split-K on the mma kernels experimental)"},
     };
     for (size_t i = 0; i < sizeof alt / sizeof alt[0]; i++) {
         const char *e = getenv(alt[i].env);
@@ -1146,6 +1147,96 @@ static lis_status run_cls(void *c) {
     return lis_resnet_cuda_forward_dev(k->rc, k->N, 224, 224, k->rc->x, k->rc->pooled, k->rc->logits, NULL);
 }
 
+/* --layers for the classifier: the time of each convolution of one forward (a CUDA event after
+ * each, one untimed pass first; the maxpool, adds and pooling count with the convolution that
+ * follows them), summed over the convolutions of the same shape, with the kernel path that
+ * lis_igemm_cuda takes for it */
+#define CLS_MAX_CONVS 256
+typedef struct {
+    lis_event ev[CLS_MAX_CONVS + 1];
+    lis_conv2d_params p[CLS_MAX_CONVS];
+    int n;
+    lis_stream s;
+    lis_status st;
+} cls_layer_ctx;
+
+static void cls_on_conv(void *ctx, int index, const lis_conv2d_params *p) {
+    cls_layer_ctx *c = ctx;
+    if (index >= CLS_MAX_CONVS || c->st != LIS_OK) return;
+    c->p[index] = *p;
+    c->st = lis_event_record(c->ev[index + 1], c->s);
+    if (index + 1 > c->n) c->n = index + 1;
+}
+
+static int same_conv(const lis_conv2d_params *a, const lis_conv2d_params *b) {
+    return a->N == b->N && a->C == b->C && a->H == b->H && a->W == b->W && a->K == b->K && a->R == b->R &&
+           a->S == b->S && a->stride_h == b->stride_h && a->stride_w == b->stride_w && a->pad_h == b->pad_h &&
+           a->pad_w == b->pad_w && a->act == b->act;
+}
+
+static const char *conv_path(const lis_conv2d_params *cp, lis_precision prec, char *buf, size_t cap) {
+    const lis_igemm_params p = {cp->N, cp->C, cp->H, cp->W, cp->K, cp->R, cp->S, cp->stride_h, cp->stride_w, cp->pad_h,
+                                cp->pad_w, cp->dil_h, cp->dil_w, 0, 0.0f, NULL, NULL, NULL, NULL};
+    const int plain = cp->R == 1 && cp->S == 1 && cp->stride_h == 1 && cp->stride_w == 1 && cp->pad_h == 0 && cp->pad_w == 0;
+    if (p.C >= 64 && lis_wino_igemm_applies(&p) && lis_wino_cuda_wanted(&p) &&
+        (prec == LIS_PREC_FP32 || (lis_igemm_mma_enabled() && lis_wino_cuda_tc_wanted(&p)))) {
+        const int t = lis_wino_cuda_tile(&p, prec);
+        snprintf(buf, cap, "winograd F(%dx%d)", t, t);
+    } else snprintf(buf, cap, "%s", prec != LIS_PREC_FP32 ? "mma" : plain ? "v3" : "v2 (split-K when small)");
+    return buf;
+}
+
+static void cls_layers(lis_resnet_cuda *rc, int N, lis_precision prec) {
+    cls_layer_ctx *c = calloc(1, sizeof *c);
+    if (!c) { printf("(per-layer times: out of memory)\n"); return; }
+    int made = 0;
+    for (; c->st == LIS_OK && made <= CLS_MAX_CONVS; made++) c->st = lis_event_create(&c->ev[made]);
+    c->s = rc->stream;
+    rc->on_conv = cls_on_conv;
+    rc->on_conv_ctx = c;
+    for (int pass = 0; pass < 2 && c->st == LIS_OK; pass++) {
+        c->st = lis_event_record(c->ev[0], rc->stream);
+        if (c->st == LIS_OK) c->st = lis_resnet_cuda_forward_dev(rc, N, 224, 224, rc->x, rc->pooled, rc->logits, NULL);
+        if (c->st == LIS_OK) c->st = lis_stream_sync(rc->stream);
+    }
+    rc->on_conv = NULL;
+    rc->on_conv_ctx = NULL;
+    if (c->st != LIS_OK) {
+        printf("(per-layer times not measured: %s)\n", lis_err_msg());
+    } else {
+        /* shapes in order of first appearance: count, ms, multiply-adds */
+        int key[CLS_MAX_CONVS], cnt[CLS_MAX_CONVS], nk = 0;
+        double ms[CLS_MAX_CONVS], fl[CLS_MAX_CONVS], total = 0;
+        for (int i = 0; i < c->n; i++) {
+            float t = 0;
+            if (lis_event_elapsed_ms(c->ev[i], c->ev[i + 1], &t) != LIS_OK) t = 0;
+            const lis_conv2d_params *p = &c->p[i];
+            int k = 0;
+            while (k < nk && !same_conv(&c->p[key[k]], p)) k++;
+            if (k == nk) { key[nk] = i; cnt[nk] = 0; ms[nk] = 0; fl[nk] = 0; nk++; }
+            int Ho, Wo;
+            lis_conv2d_out_shape(p, &Ho, &Wo);
+            cnt[k]++;
+            ms[k] += t;
+            fl[k] += 2.0 * p->N * p->K * p->C * p->R * p->S * (double)Ho * Wo;
+            total += t;
+        }
+        printf("\nper convolution shape, batch %d, %s (CUDA events, summed over the convolutions of that shape):\n\n"
+               "| conv | in -> out | size | count | path | ms | share | TFLOP/s |\n|---|---|---|---|---|---|---|---|\n",
+               N, lis_precision_name(prec));
+        for (int k = 0; k < nk; k++) {
+            const lis_conv2d_params *p = &c->p[key[k]];
+            char path[64];
+            printf("| %dx%d/%d | %d -> %d | %d | %d | %s | %.3f | %.1f%% | %.1f |\n", p->R, p->S, p->stride_h, p->C, p->K,
+                   p->H, cnt[k], conv_path(p, prec, path, sizeof path), ms[k], total > 0 ? 100.0 * ms[k] / total : 0.0,
+                   ms[k] > 0 ? fl[k] / (ms[k] * 1e-3) / 1e12 : 0.0);
+        }
+        printf("\n");
+    }
+    for (int i = 0; i < made; i++) lis_event_destroy(c->ev[i]);
+    free(c);
+}
+
 static lis_status load_resnet50(lis_resnet *net, lis_safetensors *wts) {
     lis_manifest m;
     LIS_TRY(lis_manifest_read(&m, "tests/data/resnet50_synth_gain/weights.manifest"));
@@ -1238,6 +1329,7 @@ static void suite_classifier(const char *batches) {
             gres r = gtime(run_cls, &c, 0, 0, g_net_reps + 1);
             row("classifier", "resnet50 forward", pr, net_variant(), (lis_precision)prec, r, fl * N, 0, 0, NULL, 0, dev);
             if (r.ok) printf("|   |   | %s | images/s | %s | %.1f | | | |\n", pr, pn, N / r.mean);
+            if (g_layers && i == 0) cls_layers(&rc, N, (lis_precision)prec);
             S = NULL;
         }
         lis_resnet_cuda_free(&rc);
@@ -1341,7 +1433,8 @@ int lis_bench_cuda(int argc, char **argv) {
                "                      [--precisions fp32,tf32,bf16,fp16] [--gen-batch 1,8,32,64]\n"
                "                      [--cls-batch 1,64,256] [--e2e-batch 8] [--net-reps 2]\n"
                "                      [--weights G.safetensors] [--budget SECONDS] [--jsonl FILE] [--layers]\n"
-               "  --layers: the generator's per-layer times for the first batch of each precision\n");
+               "  --layers: per-layer times for the first batch of each precision (generator: each layer;\n"
+               "            classifier: each convolution shape, with the kernel path it takes)\n");
         return 0;
     }
     g_filter = lis_args_str(&a, "--filter", "");

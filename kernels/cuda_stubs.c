@@ -51,6 +51,10 @@ lis_status lis_igemm_cuda_v2_splitk(const lis_igemm_params *p, const float *x, c
 lis_status lis_igemm_cuda_wmma_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda_wmma_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda_wmma_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) { NO_CUDA; }
+lis_status lis_igemm_cuda_mma_splitk_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y,
+                                          lis_stream s) { NO_CUDA; }
+lis_status lis_igemm_cuda_mma_splitk_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y,
+                                          lis_stream s) { NO_CUDA; }
 lis_status lis_igemm_cuda(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,
                           lis_stream s) { NO_CUDA; }
 lis_status lis_gemm_cuda(int M, int N, int K, const float *A, const float *B, float *C, lis_precision prec,

@@ -402,51 +402,26 @@ lis_status run_v1(const lis_igemm_params *p, const float *x, const float *w, flo
     return lis_cuda_launched("igemm_v1", s);
 }
 
-// Split-K for grids that fill the GPU badly: ResNet-50's layer3 3x3 at batch 64 is 196 blocks
-// of 128x128, 0.74 of one wave of 132 SMs x 2 blocks (ncu on the H200, 2026-11-27), layer4's
-// 100 blocks 0.38. Splitting the depth S ways makes S x blocks; S (<= 8, >= 8 depth tiles
-// per split) is the one that fills the last wave best, kept at 1 unless it gains 5%.
-// The partial sums cost S x M x Ntot floats of extra traffic, small beside the convolution.
-int splitk_splits(const Args &a, int64_t blocks) {
-    static int per_sm = 0;
-    if (!per_sm && cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, igemm_v2_kernel, 256, 0) != cudaSuccess) {
-        (void)cudaGetLastError();
-        per_sm = 1;
-    }
-    const int64_t slots = (int64_t)lis_cuda_sm_count() * (per_sm > 0 ? per_sm : 1);
-    if (blocks >= 2 * slots) return 1; // the tail wave matters little
-    const int nk = (a.Kd + V2_BK - 1) / V2_BK;
-    auto eff = [&](int64_t S) { return (double)(blocks * S) / (double)(lis_ceil_div(blocks * S, slots) * slots); };
-    int best = 1;
-    for (int S = 2; S <= 8 && nk / S >= 8; S++)
-        if (eff(S) > eff(best) + 0.05) best = S;
-    return best;
-}
-
-// split_k: 0 never, 1 when splitk_splits finds it worth it
+// split_k: 0 never, 1 when splitk_count finds it worth it
 lis_status run_v2(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s,
                   int split_k = 0) {
     LIS_TRY(lis_igemm_check(p));
     Args a = make_args(p, x, w, y);
     dim3 grid((unsigned)lis_ceil_div(a.Ntot, V2_BN), (unsigned)lis_ceil_div(a.M, V2_BM));
-    const int splits = split_k ? splitk_splits(a, (int64_t)grid.x * grid.y) : 1;
-    if (splits > 1) {
-        const int nk = (a.Kd + V2_BK - 1) / V2_BK;
-        a.kt_per = (nk + splits - 1) / splits;
-        grid.z = (unsigned)((nk + a.kt_per - 1) / a.kt_per); // no empty split
-        a.part = lis_cuda_scratch(s, LIS_SCRATCH_SPLITK, (size_t)grid.z * a.M * a.Ntot);
-        if (!a.part) return LIS_ERR;
+    if (split_k) {
+        static int per_sm = 0;
+        if (!per_sm && cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, igemm_v2_kernel, 256, 0) != cudaSuccess) {
+            (void)cudaGetLastError();
+            per_sm = 1;
+        }
+        LIS_TRY(splitk_plan(a, grid, per_sm, V2_BK, s));
     }
     igemm_v2_kernel<<<grid, 256, 0, LIS_STREAM(s)>>>(a);
     LIS_TRY(lis_cuda_launched("igemm_v2", s));
-    if (!a.part) return LIS_OK;
-    const int64_t total = (int64_t)a.M * a.Ntot;
-    const int rblocks = (int)(total / 256 + 1 < 65536 ? total / 256 + 1 : 65536);
-    splitk_reduce_kernel<<<rblocks, 256, 0, LIS_STREAM(s)>>>(a, (int)grid.z);
-    return lis_cuda_launched("igemm_v2_splitk_reduce", s);
+    return a.part ? splitk_reduce(a, (int)grid.z, s) : LIS_OK;
 }
 
-// The shipped float32 path splits where splitk_splits finds it worth it (ResNet-50 b64 fp32
+// The shipped float32 path splits where splitk_plan finds it worth it (ResNet-50 b64 fp32
 // 2623 -> 2890 img/s on the H200, bench/results/gpu_check-20261127-h200-7); LIS_SPLITK_CUDA=0
 // turns it off
 int splitk_wanted(void) {
@@ -552,6 +527,9 @@ const lis_igemm_variant g_variants[] = {
     {"tf32", lis_igemm_cuda_mma_tf32, LIS_PREC_TF32, "mma.sync m16n8k8 tf32, cp.async 4 stages, 128x128x16"},
     {"bf16", lis_igemm_cuda_mma_bf16, LIS_PREC_BF16, "mma.sync m16n8k16 bf16, cp.async 4 stages, 128x128x16"},
     {"fp16", lis_igemm_cuda_mma_fp16, LIS_PREC_FP16, "mma.sync m16n8k16 fp16, cp.async 4 stages, 128x128x16"},
+    // not yet timed (LIS_SPLITK_MMA_CUDA=1 ships it): the mma kernels with the depth split for small grids
+    {"tf32 splitk", lis_igemm_cuda_mma_splitk_tf32, LIS_PREC_TF32, "tf32 with the depth split over blockIdx.z when the grid fills the GPU badly"},
+    {"bf16 splitk", lis_igemm_cuda_mma_splitk_bf16, LIS_PREC_BF16, "bf16 with the depth split over blockIdx.z when the grid fills the GPU badly"},
     // Winograd F(2x2) with its GEMMs on the mma kernels (the shipped path's from 128 channels on)
     {"tf32 wino", wino_tf32, LIS_PREC_TF32, "Winograd F(2x2,3x3), its 16 GEMMs on the tf32 mma kernel (else tf32)"},
     {"bf16 wino", wino_bf16, LIS_PREC_BF16, "Winograd F(2x2,3x3), its 16 GEMMs on the bf16 mma kernel (else bf16)"},
@@ -564,6 +542,34 @@ const lis_igemm_variant g_variants[] = {
 };
 
 } // namespace
+
+// Split-K for grids that fill the GPU badly: ResNet-50's layer3 3x3 at batch 64 is 196 blocks
+// of 128x128, 0.74 of one wave of 132 SMs x 2 blocks (ncu on the H200, 2026-11-27), layer4's
+// 100 blocks 0.38. Splitting the depth S ways makes S x blocks; S (<= 8, >= 8 depth tiles
+// per split) is the one that fills the last wave best, kept at 1 unless it gains 5%.
+// The partial sums cost S x M x Ntot floats of extra traffic, small beside the convolution.
+lis_status lis_igemm::splitk_plan(Args &a, dim3 &grid, int per_sm, int bk, lis_stream s) {
+    const int64_t blocks = (int64_t)grid.x * grid.y;
+    const int64_t slots = (int64_t)lis_cuda_sm_count() * (per_sm > 0 ? per_sm : 1);
+    if (grid.z != 1 || blocks >= 2 * slots) return LIS_OK; // batched, or the tail wave matters little
+    const int nk = (a.Kd + bk - 1) / bk;
+    auto eff = [&](int64_t S) { return (double)(blocks * S) / (double)(lis_ceil_div(blocks * S, slots) * slots); };
+    int best = 1;
+    for (int S = 2; S <= 8 && nk / S >= 8; S++)
+        if (eff(S) > eff(best) + 0.05) best = S;
+    if (best == 1) return LIS_OK;
+    a.kt_per = (nk + best - 1) / best;
+    grid.z = (unsigned)((nk + a.kt_per - 1) / a.kt_per); // no empty split
+    a.part = lis_cuda_scratch(s, LIS_SCRATCH_SPLITK, (size_t)grid.z * a.M * a.Ntot);
+    return a.part ? LIS_OK : LIS_ERR;
+}
+
+lis_status lis_igemm::splitk_reduce(const Args &a, int splits, lis_stream s) {
+    const int64_t total = (int64_t)a.M * a.Ntot;
+    const int rblocks = (int)(total / 256 + 1 < 65536 ? total / 256 + 1 : 65536);
+    splitk_reduce_kernel<<<rblocks, 256, 0, LIS_STREAM(s)>>>(a, splits);
+    return lis_cuda_launched("igemm_splitk_reduce", s);
+}
 
 extern "C" {
 
@@ -668,7 +674,7 @@ lis_status lis_gemm_cuda_batched(int batch, int M, int N, int K, const float *A,
     a.zx = sB;
     a.zy = sC;
     if (prec == LIS_PREC_FP32) return launch_v3(a, batch, s);
-    if (lis_igemm_mma_enabled()) return mma_launch(a, prec, batch, s);
+    if (lis_igemm_mma_enabled()) return mma_launch(a, prec, batch, s, false);
     for (int z = 0; z < batch; z++) // the WMMA kernels (LIS_MMA_CUDA=0) take one GEMM at a time
         LIS_TRY(lis_gemm_cuda(M, N, K, A + z * sA, B + z * sB, C + z * sC, prec, s));
     return LIS_OK;

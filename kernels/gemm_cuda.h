@@ -33,6 +33,9 @@
  *         16 v3 GEMMs (one batched launch) between transforms; other shapes go to v3 (FP32)
  *   wino4 Winograd F(4x4, 3x3): 36 v3 GEMMs, 1.78x fewer multiplies (FP32)
  *   tf32, bf16, fp16  mma.sync with a 4-stage cp.async pipeline (kernels/igemm_mma.cu)
+ *   tf32 splitk, bf16 splitk  the same with the depth split for small grids (not yet timed)
+ *   tf32 wino, bf16 wino  Winograd F(2x2, 3x3) with its GEMMs on the mma kernel
+ *   bf16 wino16  the same on 16-bit operands (lis_gemm16_cuda_batched; not yet timed)
  *   tf32 wmma, bf16 wmma, fp16 wmma  the older WMMA kernels, 128x128x32 tiles, 8 warps of
  *         64x32 (LIS_MMA_CUDA=0 makes lis_igemm_cuda take them)
  * lis_igemm_cuda() in FP32: Winograd F(4x4) for 3x3 layers of at least 64 input channels that
@@ -109,6 +112,14 @@ lis_status lis_igemm_cuda_mma(const lis_igemm_params *p, lis_precision prec, con
 lis_status lis_igemm_cuda_mma_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_mma_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
 lis_status lis_igemm_cuda_mma_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s);
+/* The same split over the depth where the grid fills the GPU badly (as "v2 splitk"; ResNet-50's
+ * layer4 at batch 64 is 100 blocks). Not yet timed on a GPU: the "tf32 splitk" / "bf16 splitk"
+ * variants run it, and LIS_SPLITK_MMA_CUDA=1 makes the shipped mma path (and the three
+ * functions above) split. */
+lis_status lis_igemm_cuda_mma_splitk_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y,
+                                          lis_stream s);
+lis_status lis_igemm_cuda_mma_splitk_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y,
+                                          lis_stream s);
 /* The shipped kernel for a precision. */
 lis_status lis_igemm_cuda(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,
                           lis_stream s);

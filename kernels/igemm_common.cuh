@@ -20,7 +20,7 @@ struct Args {
     int N, C, H, W, K, R, S, sh, sw, ph, pw, dh, dw, Ho, Wo, act;
     float slope;
     int M, Kd, Ntot, HWo, RS;
-    // split-K (v2 only): blockIdx.z takes depth tiles [z*kt_per, (z+1)*kt_per) and writes its
+    // split-K (v2, mma): blockIdx.z takes depth tiles [z*kt_per, (z+1)*kt_per) and writes its
     // raw sums to part[z][M][Ntot]; a reduction applies the epilogue. part == NULL: no split
     float *part;
     int kt_per;
@@ -144,8 +144,17 @@ inline bool is_plain_gemm(const Args &a) {
 }
 inline bool vec_w(const Args &a) { return a.Kd % 4 == 0 && aligned16(a.w) && a.zw % 4 == 0; }
 
-// The mma.sync kernels on prepared arguments (kernels/igemm_mma.cu), `batch` GEMMs in z.
-lis_status mma_launch(const Args &a, lis_precision prec, int batch, lis_stream s);
+// The mma.sync kernels on prepared arguments (kernels/igemm_mma.cu), `batch` GEMMs in z, or
+// (batch 1, split) the depth split where splitk_plan finds it worth it.
+lis_status mma_launch(const Args &a, lis_precision prec, int batch, lis_stream s, bool split);
+
+// Split-K (kernels/gemm.cu), for kernels that take depth tiles [z*kt_per, (z+1)*kt_per) in
+// blockIdx.z when a.part is set: splitk_plan picks the split count for a grid of per_sm blocks
+// per SM and depth tiles of bk (or leaves a and grid alone), sets a.kt_per, grid.z and a.part
+// (the stream's split-K scratch); splitk_reduce sums the partials in split order (deterministic)
+// and applies the epilogue.
+lis_status splitk_plan(Args &a, dim3 &grid, int per_sm, int bk, lis_stream s);
+lis_status splitk_reduce(const Args &a, int splits, lis_stream s);
 
 } // namespace lis_igemm
 

@@ -117,7 +117,10 @@ __global__ __launch_bounds__(256) void igemm_mma_kernel(Args batched) {
     const int t = threadIdx.x, lane = t & 31, warp = t >> 5, g = lane >> 2, tq = lane & 3;
     const int wm = warp >> 2, wn = warp & 3;
     const int m0 = blockIdx.y * MM_BM, n0 = blockIdx.x * MM_BN;
-    const int nk = (a.Kd + MM_BK - 1) / MM_BK;
+    // split-K (a.part set, no batch): blockIdx.z takes the nk depth tiles from kt0 on and writes
+    // raw sums to a.part; the indices kt below count from kt0
+    const int nk_all = (a.Kd + MM_BK - 1) / MM_BK, kt0 = a.part ? (int)blockIdx.z * a.kt_per : 0;
+    const int nk = a.part ? min(nk_all - kt0, a.kt_per) : nk_all;
     // A copies: VA: rows (t >> 2) + 64q, depths (t & 3) * 4 .. +3; else rows (t >> 4) + 16q, depth t & 15
     // B copies: PLAIN: depths (t >> 5) + 8q, columns (t & 31) * 4 .. +3; else column t & 127, depths (t >> 7) + 2q
     const int HW = a.HWo;
@@ -134,13 +137,13 @@ __global__ __launch_bounds__(256) void igemm_mma_kernel(Args batched) {
         col = col_of(a, n0 + (t & 127));
         if (t < MM_ST * MM_BK) { // the tables of the first MM_ST tiles
             const int s = t / MM_BK, e = t % MM_BK;
-            tab[s][e] = ktab_entry(a, s * MM_BK + e);
+            tab[s][e] = ktab_entry(a, (kt0 + s) * MM_BK + e);
         }
         __syncthreads();
     }
     auto issue = [&](int kt) {
         float *As = sm + (kt % MM_ST) * SF, *Bs = As + MM_BM * LDA;
-        const int k0 = kt * MM_BK;
+        const int k0 = (kt0 + kt) * MM_BK;
         if (VA) {
 #pragma unroll
             for (int q = 0; q < 2; q++) {
@@ -180,7 +183,7 @@ __global__ __launch_bounds__(256) void igemm_mma_kernel(Args batched) {
     // elements: the table gives channel 0 past the depth, col_of image 0 past the columns)
     auto scale_own = [&](int kt) {
         float *Bs = sm + (kt % MM_ST) * SF + MM_BM * LDA;
-        const int k0 = kt * MM_BK;
+        const int k0 = (kt0 + kt) * MM_BK;
         if (PLAIN) {
 #pragma unroll
             for (int q = 0; q < 2; q++) {
@@ -215,7 +218,7 @@ __global__ __launch_bounds__(256) void igemm_mma_kernel(Args batched) {
         cp_commit();
         // the table of tile kt + MM_ST into tile kt's slot (read only when tile kt was issued);
         // it is read after the barrier of the next iteration
-        if (!PLAIN && t < MM_BK) tab[kt % MM_ST][t] = ktab_entry(a, (kt + MM_ST) * MM_BK + t);
+        if (!PLAIN && t < MM_BK) tab[kt % MM_ST][t] = ktab_entry(a, (kt0 + kt + MM_ST) * MM_BK + t);
         const float *As = sm + (kt % MM_ST) * SF;
         stage_products<P>(As, As + MM_BM * LDA, wm, wn, g, tq, acc);
     }
@@ -225,6 +228,15 @@ __global__ __launch_bounds__(256) void igemm_mma_kernel(Args batched) {
 #pragma unroll
         for (int j = 0; j < 4; j++) {
             const int m = m0 + wm * 64 + i * 16 + g, n = n0 + wn * 32 + j * 8 + 2 * tq;
+            if (a.part) {
+                float *part = a.part + (int64_t)blockIdx.z * a.M * a.Ntot;
+#pragma unroll
+                for (int r = 0; r < 4; r++) {
+                    const int mm = m + (r >> 1) * 8, nn = n + (r & 1);
+                    if (mm < a.M && nn < a.Ntot) part[(int64_t)mm * a.Ntot + nn] = acc[i][j][r];
+                }
+                continue;
+            }
             store_out(a, m, n, acc[i][j][0]);
             store_out(a, m, n + 1, acc[i][j][1]);
             store_out(a, m + 8, n, acc[i][j][2]);
@@ -236,40 +248,58 @@ __global__ __launch_bounds__(256) void igemm_mma_kernel(Args batched) {
 }
 
 template <int P, bool VA, bool PLAIN>
-lis_status launch(const Args &a, dim3 grid, lis_stream s) {
+lis_status launch(Args a, dim3 grid, lis_stream s, bool split) {
     // dynamic shared memory above 48 KiB must be allowed; the setting is per device, so it is
     // made at every launch (a host call of about a microsecond) rather than cached once
     cudaError_t e = cudaFuncSetAttribute(igemm_mma_kernel<P, VA, PLAIN>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                          (int)smem_bytes<P>());
     if (e != cudaSuccess) return lis_err_set("igemm mma: %zu bytes of shared memory: %s", smem_bytes<P>(), cudaGetErrorString(e));
+    if (split) {
+        static int per_sm = 0; // per instantiation
+        if (!per_sm && cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, igemm_mma_kernel<P, VA, PLAIN>, 256,
+                                                                     smem_bytes<P>()) != cudaSuccess) {
+            (void)cudaGetLastError();
+            per_sm = 1;
+        }
+        LIS_TRY(splitk_plan(a, grid, per_sm, MM_BK, s));
+    }
     igemm_mma_kernel<P, VA, PLAIN><<<grid, 256, smem_bytes<P>(), LIS_STREAM(s)>>>(a);
-    return lis_cuda_launched(P == LIS_PREC_TF32 ? "igemm_mma_tf32" : P == LIS_PREC_BF16 ? "igemm_mma_bf16" : "igemm_mma_fp16", s);
+    LIS_TRY(lis_cuda_launched(P == LIS_PREC_TF32 ? "igemm_mma_tf32" : P == LIS_PREC_BF16 ? "igemm_mma_bf16" : "igemm_mma_fp16", s));
+    return a.part ? splitk_reduce(a, (int)grid.z, s) : LIS_OK;
 }
 
 template <int P>
-lis_status dispatch(const Args &a, int batch, lis_stream s) {
+lis_status dispatch(const Args &a, int batch, lis_stream s, bool split) {
     const bool va = vec_w(a);
     const bool plain = is_plain_gemm(a) && a.HWo % 4 == 0 && aligned16(a.x) && a.zx % 4 == 0;
     const dim3 grid((unsigned)lis_ceil_div(a.Ntot, MM_BN), (unsigned)lis_ceil_div(a.M, MM_BM), (unsigned)batch);
-    if (va && plain) return launch<P, true, true>(a, grid, s);
-    if (va) return launch<P, true, false>(a, grid, s);
-    if (plain) return launch<P, false, true>(a, grid, s);
-    return launch<P, false, false>(a, grid, s);
+    split = split && batch == 1;
+    if (va && plain) return launch<P, true, true>(a, grid, s, split);
+    if (va) return launch<P, true, false>(a, grid, s, split);
+    if (plain) return launch<P, false, true>(a, grid, s, split);
+    return launch<P, false, false>(a, grid, s, split);
 }
 
 template <int P>
-lis_status run_mma(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
+lis_status run_mma(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s, bool split) {
     LIS_TRY(lis_igemm_check(p));
-    return dispatch<P>(make_args(p, x, w, y), 1, s);
+    return dispatch<P>(make_args(p, x, w, y), 1, s, split);
+}
+
+// LIS_SPLITK_MMA_CUDA=1: the shipped tensor-core path splits the depth of small grids (not yet
+// timed on a GPU: off by default; the "tf32 splitk" / "bf16 splitk" variants always may)
+bool splitk_mma_wanted(void) {
+    static int cache = -1;
+    return lis_cuda_env_is("LIS_SPLITK_MMA_CUDA", "1", &cache);
 }
 
 } // namespace
 
-lis_status lis_igemm::mma_launch(const Args &a, lis_precision prec, int batch, lis_stream s) {
+lis_status lis_igemm::mma_launch(const Args &a, lis_precision prec, int batch, lis_stream s, bool split) {
     switch (prec) {
-    case LIS_PREC_TF32: return dispatch<LIS_PREC_TF32>(a, batch, s);
-    case LIS_PREC_BF16: return dispatch<LIS_PREC_BF16>(a, batch, s);
-    case LIS_PREC_FP16: return dispatch<LIS_PREC_FP16>(a, batch, s);
+    case LIS_PREC_TF32: return dispatch<LIS_PREC_TF32>(a, batch, s, split);
+    case LIS_PREC_BF16: return dispatch<LIS_PREC_BF16>(a, batch, s, split);
+    case LIS_PREC_FP16: return dispatch<LIS_PREC_FP16>(a, batch, s, split);
     default: return lis_err_set("igemm mma: precision %s has no mma.sync kernel", lis_precision_name(prec));
     }
 }
@@ -284,17 +314,25 @@ int lis_igemm_mma_enabled(void) {
 lis_status lis_igemm_cuda_mma(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w, float *y,
                               lis_stream s) {
     LIS_TRY(lis_igemm_check(p));
-    return lis_igemm::mma_launch(make_args(p, x, w, y), prec, 1, s);
+    return lis_igemm::mma_launch(make_args(p, x, w, y), prec, 1, s, splitk_mma_wanted());
 }
 
 lis_status lis_igemm_cuda_mma_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    return run_mma<LIS_PREC_TF32>(p, x, w, y, s);
+    return run_mma<LIS_PREC_TF32>(p, x, w, y, s, splitk_mma_wanted());
 }
 lis_status lis_igemm_cuda_mma_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    return run_mma<LIS_PREC_BF16>(p, x, w, y, s);
+    return run_mma<LIS_PREC_BF16>(p, x, w, y, s, splitk_mma_wanted());
 }
 lis_status lis_igemm_cuda_mma_fp16(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    return run_mma<LIS_PREC_FP16>(p, x, w, y, s);
+    return run_mma<LIS_PREC_FP16>(p, x, w, y, s, splitk_mma_wanted());
+}
+lis_status lis_igemm_cuda_mma_splitk_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y,
+                                          lis_stream s) {
+    return run_mma<LIS_PREC_TF32>(p, x, w, y, s, true);
+}
+lis_status lis_igemm_cuda_mma_splitk_bf16(const lis_igemm_params *p, const float *x, const float *w, float *y,
+                                          lis_stream s) {
+    return run_mma<LIS_PREC_BF16>(p, x, w, y, s, true);
 }
 
 } // extern "C"

@@ -192,12 +192,15 @@ lis_status lis_resnet_cuda_plan(lis_resnet_cuda *rc, int N, int H, int W) {
 
 /* ---------------------------------------------------------------- forward */
 
-static lis_status run_conv(const lis_resnet_cuda *rc, const lis_resnet_cuda_conv *cv, int N, int H, int W,
+static lis_status run_conv(lis_resnet_cuda *rc, const lis_resnet_cuda_conv *cv, int N, int H, int W,
                            const float *x, const float *res, float *y, lis_act act) {
     lis_conv2d_params p = {.N = N, .C = cv->cin, .H = H, .W = W, .K = cv->cout, .R = cv->k, .S = cv->k,
                            .stride_h = cv->stride, .stride_w = cv->stride, .pad_h = cv->pad, .pad_w = cv->pad,
                            .dil_h = 1, .dil_w = 1, .act = act, .slope = 0.0f};
-    return lis_conv2d_cuda(&p, x, cv->w, cv->b, res, y, rc->prec, rc->stream);
+    LIS_TRY(lis_conv2d_cuda(&p, x, cv->w, cv->b, res, y, rc->prec, rc->stream));
+    if (rc->on_conv) rc->on_conv(rc->on_conv_ctx, rc->conv_count, &p);
+    rc->conv_count++;
+    return LIS_OK;
 }
 
 static lis_status tap(lis_resnet_cuda *rc, const lis_resnet_taps *taps, int stage, const float *src, size_t n) {
@@ -212,6 +215,7 @@ lis_status lis_resnet_cuda_forward_dev(lis_resnet_cuda *rc, int N, int H, int W,
         return lis_err_set("resnet (GPU): batch %d at %dx%d does not fit the plan (%d at %dx%d)", N, H, W, rc->plan_n,
                            rc->plan_h, rc->plan_w);
     float *X = rc->X, *Y = rc->Y;
+    rc->conv_count = 0;
     LIS_TRY(run_conv(rc, &rc->stem, N, H, W, x, NULL, Y, LIS_ACT_NONE));
     int h = conv_out(H, &rc->stem), w = conv_out(W, &rc->stem);
     LIS_TRY(tap(rc, taps, LIS_RESNET_STAGE_BN1, Y, (size_t)N * net->stem_ch * h * w));

@@ -25,6 +25,7 @@
 
 #include <stdint.h>
 
+#include "kernels/conv2d.h"
 #include "kernels/preprocess_cuda.h"
 #include "nets/resnet.h"
 #include "runtime/backend.h"
@@ -35,6 +36,11 @@ typedef struct {
     float *w;   /* device [cout, cin*k*k], BatchNorm folded */
     float *b;   /* device [cout], BatchNorm folded */
 } lis_resnet_cuda_conv;
+
+/* Called after each convolution is queued (for per-layer timing: lis-bench cuda classifier
+ * --layers records a CUDA event there): `index` counts the forward's convolutions from 0 (the
+ * stem). The maxpool, residual adds and pooling fall between them. */
+typedef void (*lis_resnet_cuda_conv_hook)(void *ctx, int index, const lis_conv2d_params *p);
 
 typedef struct {
     const lis_resnet *net;          /* borrowed: architecture, preprocessing config */
@@ -51,6 +57,9 @@ typedef struct {
     lis_preprocess_dev pre;
     uint8_t *u8;                    /* device [pre_n, R, R, 3] */
     void *pre_ws;
+    lis_resnet_cuda_conv_hook on_conv; /* NULL: none */
+    void *on_conv_ctx;
+    int conv_count;                 /* convolutions queued by the current forward */
 } lis_resnet_cuda;
 
 lis_status lis_resnet_cuda_init(lis_resnet_cuda *rc, const lis_resnet *net, const lis_safetensors *st,

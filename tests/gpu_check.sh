@@ -39,7 +39,8 @@
 #             (direct mma convolutions); bench-unbatched: the generator b32 fp32 with
 #             LIS_WINO_CUDA_BATCHED=0 (the Winograd's GEMMs launched one by one). Not yet
 #             shipped (an "experimental" row): bench-gemm16, the generator b32 bf16/fp16 with
-#             LIS_WINO_CUDA_GEMM16=1 (Winograd on 16-bit operands, lis_gemm16_cuda_batched)
+#             LIS_WINO_CUDA_GEMM16=1 (Winograd on 16-bit operands, lis_gemm16_cuda_batched);
+#             bench-splitk-mma, the classifier b64 tf32/bf16/fp16 with LIS_SPLITK_MMA_CUDA=1
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
@@ -55,9 +56,9 @@
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile. bench and torch are groups whose parts can be named alone (bench-ops,
-# bench-cls, bench-nosplitk, bench-cls-nowino, bench-gen, bench-tile2, bench-direct-tc, bench-gemm16,
-# bench-unbatched, bench-e2e; torch-resnet,
-# torch-sgxl). Examples, a short diagnostic
+# bench-cls, bench-nosplitk, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
+# bench-direct-tc, bench-gemm16, bench-unbatched, bench-e2e; torch-resnet, torch-sgxl).
+# Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
 # autotuning: LIS_GEN_ARGS="--gen-batch 32 --precisions fp32" LIS_SGXL_BATCH=32
 # LIS_SGXL_MODES=fp32 LIS_SGXL_LIMIT=240 ... --steps bench-gen,torch-sgxl,goals
@@ -486,10 +487,11 @@ bench_step() {
         record "$name" "FAIL (rc $STEP_RC)" "$STEP_SECS" "$last"
     fi
     detail "### $name
-$(grep -E '^(\||## |per image|per layer|built the)' "$LOGS/$name.log")"
+$(grep -E '^(\||## |per image|per layer|per convolution|built the)' "$LOGS/$name.log")"
 }
 
-if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-cls-nowino &&
+if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-splitk-mma &&
+    ! want bench-cls-nowino &&
     ! want bench-gen && ! want bench-tile2 &&
     ! want bench-direct-tc && ! want bench-gemm16 && ! want bench-unbatched && ! want bench-e2e; then
     :
@@ -514,12 +516,18 @@ else
     # torch took 88-105 s on the H200 (2026-11-27): reserve it
     TORCH_RESERVE=$([ -n "$PY" ] && { want torch || want torch-sgxl; } && echo $((l > 300 ? 130 : l / 3)) || echo 0)
     l=$((l - TORCH_RESERVE))
-    want_part bench bench-cls && bench_step bench-cls 60 classifier --cls-batch 64,256,1 --budget $((l > 160 ? 30 : l / 5)) --net-reps 2
+    want_part bench bench-cls && bench_step bench-cls 60 classifier --cls-batch 64,256,1 --layers --budget $((l > 160 ? 30 : l / 5)) --net-reps 2
     # the float32 ResNet without split-K (LIS_SPLITK_CUDA=0): what split-K gains
     if want_part bench bench-nosplitk && [ "$(left)" -gt 60 ]; then
         export LIS_SPLITK_CUDA=0
         bench_step bench-nosplitk 30 classifier --cls-batch 64,256 --precisions fp32 --budget 8 --net-reps 2
         unset LIS_SPLITK_CUDA
+    fi
+    # not yet shipped: the reduced-precision ResNet with split-K on the mma kernels
+    if want_part bench bench-splitk-mma && [ "$(left)" -gt 60 ]; then
+        export LIS_SPLITK_MMA_CUDA=1
+        bench_step bench-splitk-mma 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --budget 8 --net-reps 2
+        unset LIS_SPLITK_MMA_CUDA
     fi
     # the ResNet without Winograd (LIS_WINOGRAD_CUDA=0): what it gives on the 3x3 layers
     if want_part bench bench-cls-nowino && [ "$(left)" -gt 60 ]; then
