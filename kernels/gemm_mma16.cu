@@ -15,6 +15,7 @@
 // elements and K a multiple of 8 (callers pad the depth with zeros); copies past M, N or K
 // zero-fill. Columns of B between N and the next multiple of 8 are read (they only feed
 // columns of C that are not stored), so ldb must cover them.
+#include "kernels/gemm_mma16_frag.cuh"
 #include "kernels/mma_ptx.cuh"
 #include "runtime/cuda_common.cuh"
 
@@ -24,8 +25,9 @@ extern "C" {
 
 namespace {
 
-constexpr int G_BM = 128, G_BN = 128, G_BK = 32, G_ST = 4;
-constexpr int G_LDA = G_BK + 8, G_LDB = G_BN + 8;        // elements per shared row
+using namespace lis_g16;
+constexpr int G_BM = BM, G_BN = BN, G_BK = BK, G_ST = 4;
+constexpr int G_LDA = LDA, G_LDB = LDB;                  // elements per shared row
 constexpr int G_STAGE = G_BM * G_LDA + G_BK * G_LDB;     // elements per stage
 constexpr size_t G_SMEM = sizeof(uint16_t) * G_ST * G_STAGE; // 75,776 bytes
 
@@ -41,7 +43,7 @@ __global__ __launch_bounds__(256) void gemm16_kernel(G16 g) {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
     extern __shared__ float4 g16_smem[];
     uint16_t *const sm = reinterpret_cast<uint16_t *>(g16_smem);
-    const int t = threadIdx.x, lane = t & 31, warp = t >> 5, gq = lane >> 2, tq = lane & 3;
+    const int t = threadIdx.x, lane = t & 31, warp = t >> 5;
     const int wm = warp >> 2, wn = warp & 3;
     const int m0 = blockIdx.y * G_BM, n0 = blockIdx.x * G_BN;
     const int64_t z = blockIdx.z;
@@ -78,17 +80,14 @@ __global__ __launch_bounds__(256) void gemm16_kernel(G16 g) {
         const uint16_t *As = sm + (kt % G_ST) * G_STAGE, *Bs = As + G_BM * G_LDA;
 #pragma unroll
         for (int kk = 0; kk < G_BK; kk += 16) {
-            // A fragments: lanes 0-15 address rows 0-15 at depth kk, lanes 16-31 the same rows at
-            // kk + 8 (matrices a0..a3 of m16n8k16); B: depths kk + (lane & 15), columns + 8 for
-            // lanes 16-31, transposed (b0, b1 of two n8 tiles)
+            // fragment addresses and register order: kernels/gemm_mma16_frag.cuh
             uint32_t a[4][4], b[4][2];
 #pragma unroll
-            for (int i = 0; i < 4; i++)
-                ldmatrix_x4(a[i], As + (wm * 64 + i * 16 + (lane & 15)) * G_LDA + kk + (lane >> 4) * 8);
+            for (int i = 0; i < 4; i++) ldmatrix_x4(a[i], As + a_ldm_offset(wm, i, kk, lane));
 #pragma unroll
             for (int jj = 0; jj < 2; jj++) {
                 uint32_t r[4];
-                ldmatrix_x4_trans(r, Bs + (kk + (lane & 15)) * G_LDB + wn * 32 + jj * 16 + (lane >> 4) * 8);
+                ldmatrix_x4_trans(r, Bs + b_ldm_offset(wn, jj, kk, lane));
                 b[2 * jj][0] = r[0];
                 b[2 * jj][1] = r[1];
                 b[2 * jj + 1][0] = r[2];
@@ -101,20 +100,15 @@ __global__ __launch_bounds__(256) void gemm16_kernel(G16 g) {
         }
     }
     cp_wait<0>();
-    // C fragment: c0, c1 at (row g, columns 2t, 2t+1), c2, c3 at row g + 8
 #pragma unroll
     for (int i = 0; i < 4; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++) {
-            const int m = m0 + wm * 64 + i * 16 + gq, n = n0 + wn * 32 + j * 8 + 2 * tq;
+        for (int j = 0; j < 4; j++)
 #pragma unroll
-            for (int h = 0; h < 2; h++) {
-                if (m + 8 * h >= g.M) continue;
-                float *row = C + (int64_t)(m + 8 * h) * g.ldc;
-                if (n < g.N) row[n] = acc[i][j][2 * h];
-                if (n + 1 < g.N) row[n + 1] = acc[i][j][2 * h + 1];
+            for (int r = 0; r < 4; r++) {
+                const int m = m0 + c_row(wm, i, lane, r), n = n0 + c_col(wn, j, lane, r);
+                if (m < g.M && n < g.N) C[(int64_t)m * g.ldc + n] = acc[i][j][r];
             }
-        }
 #else
     __trap(); // mma.sync with bf16/fp16 needs sm_80 or newer
 #endif
