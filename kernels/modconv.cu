@@ -98,13 +98,33 @@ __global__ void materialize_kernel(const float *w, const float *sm, float *wm, i
     }
 }
 
+// The styles, then a convolution entry point on the folded igemm parameters (the modulation
+// applied in the gather or input transform, the demodulation in the epilogue or output
+// transform)
+template <typename F>
+lis_status styled(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *s, float g, int B,
+                  int H, int W, float *ws, lis_stream st, F run) {
+    float *sm = ws, *dsc = ws + (size_t)B * mw->I;
+    LIS_TRY(lis_modconv_cuda_styles(mw, p, s, g, B, sm, dsc, st));
+    const lis_igemm_params gp = {B, mw->I, H, W, mw->O, mw->k, mw->k, 1, 1, p->padding, p->padding, 1, 1, 0, 0.0f,
+                                 sm, dsc, NULL, NULL};
+    return run(&gp);
+}
+
+// the shipped igemm in precision prec
 lis_status folded(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
                   float gain, int B, int H, int W, float *y, float *ws, lis_precision prec, lis_stream st) {
-    float *sm = ws, *dsc = ws + (size_t)B * mw->I;
-    LIS_TRY(lis_modconv_cuda_styles(mw, p, s, gain, B, sm, dsc, st));
-    lis_igemm_params g = {B, mw->I, H, W, mw->O, mw->k, mw->k, 1, 1, p->padding, p->padding, 1, 1, 0, 0.0f,
-                          sm, dsc, NULL, NULL};
-    return lis_igemm_cuda(&g, prec, x, mw->w, y, st);
+    return styled(mw, p, s, gain, B, H, W, ws, st,
+                  [&](const lis_igemm_params *gp) { return lis_igemm_cuda(gp, prec, x, mw->w, y, st); });
+}
+
+// a Winograd entry point for 3x3 layers; other kernels take the shipped igemm in precision prec
+template <typename F>
+lis_status wino_or_folded(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x,
+                          const float *s, float g, int B, int H, int W, float *y, float *ws, lis_stream st,
+                          lis_precision prec, F run) {
+    if (mw->k != 3) return folded(mw, p, x, s, g, B, H, W, y, ws, prec, st);
+    return styled(mw, p, s, g, B, H, W, ws, st, run);
 }
 
 lis_status v2(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s, float g,
@@ -124,31 +144,17 @@ lis_status vfp16(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p
     return folded(mw, p, x, s, g, B, H, W, y, ws, LIS_PREC_FP16, st);
 }
 
-// The styles, then a convolution entry point on the folded igemm parameters (the modulation
-// applied in the input transform or gather, the demodulation in the output transform or
-// epilogue). wino: 3x3 layers only; other kernels take the folded igemm in precision `prec`.
-template <typename F>
-lis_status styled(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
-                  float g, int B, int H, int W, float *y, float *ws, lis_stream st, lis_precision prec, bool wino, F run) {
-    if (wino && mw->k != 3) return folded(mw, p, x, s, g, B, H, W, y, ws, prec, st);
-    float *sm = ws, *dsc = ws + (size_t)B * mw->I;
-    LIS_TRY(lis_modconv_cuda_styles(mw, p, s, g, B, sm, dsc, st));
-    const lis_igemm_params gp = {B, mw->I, H, W, mw->O, mw->k, mw->k, 1, 1, p->padding, p->padding, 1, 1, 0, 0.0f,
-                                 sm, dsc, NULL, NULL};
-    return run(&gp);
-}
-
 // float32 Winograd F(2x2, 3x3)
 lis_status vwino(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
                  float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
-    return styled(mw, p, x, s, g, B, H, W, y, ws, st, LIS_PREC_FP32, true,
+    return wino_or_folded(mw, p, x, s, g, B, H, W, y, ws, st, LIS_PREC_FP32,
                   [&](const lis_igemm_params *gp) { return lis_wino_igemm_cuda(gp, x, mw->w, y, st); });
 }
 
 // F(4x4, 3x3): the same with 36 GEMMs (the shipped float32 Winograd)
 lis_status vwino4(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
                   float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
-    return styled(mw, p, x, s, g, B, H, W, y, ws, st, LIS_PREC_FP32, true,
+    return wino_or_folded(mw, p, x, s, g, B, H, W, y, ws, st, LIS_PREC_FP32,
                   [&](const lis_igemm_params *gp) { return lis_wino4_igemm_cuda(gp, x, mw->w, y, st); });
 }
 
@@ -156,7 +162,7 @@ lis_status vwino4(const lis_modconv_cuda_weights *mw, const lis_modconv_params *
 template <int P>
 lis_status vwino_tc(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
                     float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
-    return styled(mw, p, x, s, g, B, H, W, y, ws, st, (lis_precision)P, true, [&](const lis_igemm_params *gp) {
+    return wino_or_folded(mw, p, x, s, g, B, H, W, y, ws, st, (lis_precision)P, [&](const lis_igemm_params *gp) {
         return lis_wino_igemm_cuda_prec(gp, (lis_precision)P, 2, x, mw->w, y, st);
     });
 }
@@ -164,7 +170,7 @@ lis_status vwino_tc(const lis_modconv_cuda_weights *mw, const lis_modconv_params
 // Winograd F(2x2) on 16-bit operands (lis_wino_igemm_cuda_g16; not yet timed on a GPU)
 lis_status vwino16(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
                    float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
-    return styled(mw, p, x, s, g, B, H, W, y, ws, st, LIS_PREC_BF16, true, [&](const lis_igemm_params *gp) {
+    return wino_or_folded(mw, p, x, s, g, B, H, W, y, ws, st, LIS_PREC_BF16, [&](const lis_igemm_params *gp) {
         return lis_wino_igemm_cuda_g16(gp, LIS_PREC_BF16, x, mw->w, y, st);
     });
 }
@@ -174,7 +180,7 @@ lis_status vwino16(const lis_modconv_cuda_weights *mw, const lis_modconv_params 
 template <int P>
 lis_status vdirect(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
                    float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
-    return styled(mw, p, x, s, g, B, H, W, y, ws, st, (lis_precision)P, false, [&](const lis_igemm_params *gp) {
+    return styled(mw, p, s, g, B, H, W, ws, st, [&](const lis_igemm_params *gp) {
         return lis_igemm_cuda_mma(gp, (lis_precision)P, x, mw->w, y, st);
     });
 }
@@ -182,9 +188,9 @@ lis_status vdirect(const lis_modconv_cuda_weights *mw, const lis_modconv_params 
 const lis_modconv_cuda_variant g_variants[] = {
     {"v1", lis_modconv_cuda_v1, LIS_PREC_FP32, 1, "per-sample weights materialised, naive conv (straight port)"},
     {"fp32", v2, LIS_PREC_FP32, 0, "styles folded into the gather, demodulation into the epilogue, the float32 igemm as shipped (Winograd F(4x4) / F(2x2) for big 3x3 layers)"},
-    {"tf32", vtf32, LIS_PREC_TF32, 0, "folded, the tf32 igemm as shipped (Winograd on mma for large 3x3 layers, else direct mma)"},
-    {"bf16", vbf16, LIS_PREC_BF16, 0, "folded, the bf16 igemm as shipped (Winograd on mma for large 3x3 layers, else direct mma)"},
-    {"fp16", vfp16, LIS_PREC_FP16, 0, "folded, the fp16 igemm as shipped (Winograd on mma for large 3x3 layers, else direct mma)"},
+    {"tf32", vtf32, LIS_PREC_TF32, 0, "folded, the tf32 igemm as shipped (Winograd on mma for 3x3 layers from 128 channels, else direct mma)"},
+    {"bf16", vbf16, LIS_PREC_BF16, 0, "folded, the bf16 igemm as shipped (Winograd on mma for 3x3 layers from 128 channels, else direct mma)"},
+    {"fp16", vfp16, LIS_PREC_FP16, 0, "folded, the fp16 igemm as shipped (Winograd on mma for 3x3 layers from 128 channels, else direct mma)"},
     {"tf32 direct", vdirect<LIS_PREC_TF32>, LIS_PREC_TF32, 0, "folded, the direct tf32 mma kernel on every layer"},
     {"bf16 direct", vdirect<LIS_PREC_BF16>, LIS_PREC_BF16, 0, "folded, the direct bf16 mma kernel on every layer"},
     {"wino", vwino, LIS_PREC_FP32, 0, "Winograd F(2x2,3x3), float32 (3x3 layers; others: v2)"},

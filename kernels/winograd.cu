@@ -112,8 +112,9 @@ int64_t floats16(int64_t elems, int64_t esz) { return lis_ceil_div(elems * esz, 
 
 template <int MT, typename E>
 lis_status transforms_and_gemms(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s,
-                                lis_precision prec, bool g16) {
+                                lis_precision prec) {
     constexpr int NX = lis_wino::Tile<MT>::NX;
+    constexpr bool g16 = sizeof(E) == 2; // 16-bit operands for lis_gemm16_cuda_batched
     const int O = p->K, I = p->C, B = p->N, H = p->H, W = p->W, pad = p->pad_h;
     const int Ho = H + 2 * pad - 2, Wo = W + 2 * pad - 2;
     const int th = (Ho + MT - 1) / MT, tw = (Wo + MT - 1) / MT;
@@ -145,16 +146,14 @@ lis_status transforms_and_gemms(const lis_igemm_params *p, const float *x, const
         input_kernel<MT, E><<<blocks_for(ku * T), 256, 0, LIS_STREAM(s)>>>(x, p->in_scale, V, b0, I, H, W, pad, th, tw, T,
                                                                           ldv, ku * ldv, ku * T);
         LIS_TRY(lis_cuda_launched("winograd_input", s));
-        if (g16)
+        if constexpr (g16)
             LIS_TRY(lis_gemm16_cuda_batched(NX, O, (int)T, (int)ku, U, ku, un, V, ldv, ku * ldv, M, T, (int64_t)O * T,
                                             prec, s));
         else if (batched_gemms())
-            LIS_TRY(lis_gemm_cuda_batched(NX, O, (int)T, I, reinterpret_cast<const float *>(U), un,
-                                          reinterpret_cast<const float *>(V), I * T, M, (int64_t)O * T, prec, s));
+            LIS_TRY(lis_gemm_cuda_batched(NX, O, (int)T, I, U, un, V, I * T, M, (int64_t)O * T, prec, s));
         else
             for (int xi = 0; xi < NX; xi++)
-                LIS_TRY(lis_gemm_cuda(O, (int)T, I, reinterpret_cast<const float *>(U) + xi * un,
-                                      reinterpret_cast<const float *>(V) + xi * I * T, M + xi * (int64_t)O * T, prec, s));
+                LIS_TRY(lis_gemm_cuda(O, (int)T, I, U + xi * un, V + xi * I * T, M + xi * (int64_t)O * T, prec, s));
         output_kernel<MT><<<blocks_for((int64_t)O * T), 256, 0, LIS_STREAM(s)>>>(M, e, y, b0, O, Ho, Wo, th, tw, T);
         LIS_TRY(lis_cuda_launched("winograd_output", s));
     }
@@ -171,9 +170,9 @@ lis_status run_tiles(const lis_igemm_params *p, const float *x, const float *w, 
                            p->dil_w, p->pad_h, p->pad_w);
     LIS_TRY(lis_igemm_check(p));
     if (gemm16_wanted(prec, g16))
-        return prec == LIS_PREC_BF16 ? transforms_and_gemms<MT, __nv_bfloat16>(p, x, w, y, s, prec, true)
-                                     : transforms_and_gemms<MT, __half>(p, x, w, y, s, prec, true);
-    return transforms_and_gemms<MT, float>(p, x, w, y, s, prec, false);
+        return prec == LIS_PREC_BF16 ? transforms_and_gemms<MT, __nv_bfloat16>(p, x, w, y, s, prec)
+                                     : transforms_and_gemms<MT, __half>(p, x, w, y, s, prec);
+    return transforms_and_gemms<MT, float>(p, x, w, y, s, prec);
 }
 
 } // namespace
