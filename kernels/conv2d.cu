@@ -21,7 +21,8 @@ namespace {
 // ---- minimal cuDNN declarations (see the file comment)
 typedef int dnnStatus;
 typedef void *dnnHandle, *dnnTensorDesc, *dnnFilterDesc, *dnnConvDesc;
-constexpr int DNN_TENSOR_NCHW = 0, DNN_DATA_FLOAT = 0, DNN_CROSS_CORRELATION = 1;
+constexpr int DNN_TENSOR_NCHW = 0, DNN_TENSOR_NHWC = 1, DNN_DATA_FLOAT = 0, DNN_DATA_HALF = 2, DNN_DATA_BFLOAT16 = 9;
+constexpr int DNN_CROSS_CORRELATION = 1;
 constexpr int DNN_TENSOR_OP_MATH = 1, DNN_FMA_MATH = 3;
 struct DnnAlgoPerf {
     int algo;
@@ -159,7 +160,9 @@ int lis_cudnn_available(void) {
     return 1;
 }
 
-static lis_status plan_into(lis_cudnn_conv *c, const lis_conv2d_params *p, lis_precision prec) {
+// fmt / dtype: the tensors' layout and element type (float32 NCHW, or 16-bit NHWC); the sums are
+// float32 either way
+static lis_status plan_into(lis_cudnn_conv *c, const lis_conv2d_params *p, int fmt, int dtype, int math) {
     c->p = *p;
     int Ho, Wo;
     lis_conv2d_out_shape(p, &Ho, &Wo);
@@ -167,12 +170,12 @@ static lis_status plan_into(lis_cudnn_conv *c, const lis_conv2d_params *p, lis_p
     DNN_TRY(g_dnn.CreateTensorDescriptor(&c->yd));
     DNN_TRY(g_dnn.CreateFilterDescriptor(&c->wd));
     DNN_TRY(g_dnn.CreateConvolutionDescriptor(&c->cd));
-    DNN_TRY(g_dnn.SetTensor4dDescriptor(c->xd, DNN_TENSOR_NCHW, DNN_DATA_FLOAT, p->N, p->C, p->H, p->W));
-    DNN_TRY(g_dnn.SetTensor4dDescriptor(c->yd, DNN_TENSOR_NCHW, DNN_DATA_FLOAT, p->N, p->K, Ho, Wo));
-    DNN_TRY(g_dnn.SetFilter4dDescriptor(c->wd, DNN_DATA_FLOAT, DNN_TENSOR_NCHW, p->K, p->C, p->R, p->S));
+    DNN_TRY(g_dnn.SetTensor4dDescriptor(c->xd, fmt, dtype, p->N, p->C, p->H, p->W));
+    DNN_TRY(g_dnn.SetTensor4dDescriptor(c->yd, fmt, dtype, p->N, p->K, Ho, Wo));
+    DNN_TRY(g_dnn.SetFilter4dDescriptor(c->wd, dtype, fmt, p->K, p->C, p->R, p->S));
     DNN_TRY(g_dnn.SetConvolution2dDescriptor(c->cd, p->pad_h, p->pad_w, p->stride_h, p->stride_w, p->dil_h, p->dil_w,
                                              DNN_CROSS_CORRELATION, DNN_DATA_FLOAT));
-    DNN_TRY(g_dnn.SetConvolutionMathType(c->cd, prec == LIS_PREC_TF32 ? DNN_TENSOR_OP_MATH : DNN_FMA_MATH));
+    DNN_TRY(g_dnn.SetConvolutionMathType(c->cd, math));
     DnnAlgoPerf perf[8];
     int n = 0;
     DNN_TRY(g_dnn.GetConvolutionForwardAlgorithm_v7(g_dnn.h, c->xd, c->wd, c->cd, c->yd, 8, &n, perf));
@@ -200,10 +203,34 @@ lis_status lis_cudnn_conv_plan(lis_cudnn_conv **out, const lis_conv2d_params *p,
         return lis_err_set("cuDNN baseline: only fp32 and tf32 (float tensors), not %s", lis_precision_name(prec));
     lis_cudnn_conv *c = (lis_cudnn_conv *)calloc(1, sizeof *c);
     if (!c) return lis_err_set("out of memory");
-    lis_status st = plan_into(c, p, prec);
+    lis_status st = plan_into(c, p, DNN_TENSOR_NCHW, DNN_DATA_FLOAT, prec == LIS_PREC_TF32 ? DNN_TENSOR_OP_MATH : DNN_FMA_MATH);
     if (st != LIS_OK) { lis_cudnn_conv_free(c); return st; }
     *out = c;
     return LIS_OK;
+}
+
+lis_status lis_cudnn_conv16_plan(lis_cudnn_conv **out, const lis_conv16_params *p, lis_precision prec) {
+    *out = NULL;
+    if (!dnn_load()) return lis_err_set("%s", g_dnn_why);
+    LIS_TRY(lis_conv16_check(p));
+    if (prec != LIS_PREC_BF16 && prec != LIS_PREC_FP16)
+        return lis_err_set("cuDNN 16-bit baseline: bf16 or fp16, not %s", lis_precision_name(prec));
+    lis_cudnn_conv *c = (lis_cudnn_conv *)calloc(1, sizeof *c);
+    if (!c) return lis_err_set("out of memory");
+    const lis_conv2d_params q = {p->N, p->C, p->H, p->W, p->K, p->R, p->S, p->stride, p->stride, p->pad, p->pad, 1, 1,
+                                 LIS_ACT_NONE, 0.0f};
+    lis_status st = plan_into(c, &q, DNN_TENSOR_NHWC, prec == LIS_PREC_BF16 ? DNN_DATA_BFLOAT16 : DNN_DATA_HALF,
+                              DNN_TENSOR_OP_MATH);
+    if (st != LIS_OK) { lis_cudnn_conv_free(c); return st; }
+    *out = c;
+    return LIS_OK;
+}
+
+lis_status lis_cudnn_conv16_run(lis_cudnn_conv *c, const void *x, const void *w, void *y, lis_stream s) {
+    const float one = 1.0f, zero = 0.0f;
+    DNN_TRY(g_dnn.SetStream(g_dnn.h, LIS_STREAM(s)));
+    DNN_TRY(g_dnn.ConvolutionForward(g_dnn.h, &one, c->xd, x, c->wd, w, c->cd, c->algo, c->ws, c->ws_bytes, &zero, c->yd, y));
+    return lis_cuda_launched("cudnn_conv16", s);
 }
 
 lis_status lis_cudnn_conv_run(lis_cudnn_conv *c, const float *x, const float *w, const float *bias, const float *res,

@@ -84,6 +84,37 @@ float lis_bf16_to_f32(uint16_t h) {
     return f;
 }
 
+uint16_t lis_f32_to_f16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    const uint32_t sign = (x >> 16) & 0x8000, e = (x >> 23) & 0xff;
+    uint32_t m = x & 0x7fffff;
+    if (e == 0xff) return (uint16_t)(sign | 0x7c00 | (m ? 0x200 : 0));
+    const int exp = (int)e - 127 + 15;
+    if (exp >= 31) return (uint16_t)(sign | 0x7c00);
+    if (exp <= 0) { /* subnormal half (or zero) */
+        if (exp < -10) return (uint16_t)sign;
+        m |= 0x800000;
+        const int shift = 14 - exp;
+        uint32_t h = m >> shift;
+        const uint32_t rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (h & 1))) h++;
+        return (uint16_t)(sign | h);
+    }
+    uint32_t h = ((uint32_t)exp << 10) | (m >> 13);
+    const uint32_t rem = m & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++; /* a carry into the exponent is right, up to infinity */
+    return (uint16_t)(sign | h);
+}
+
+uint16_t lis_f32_to_bf16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7fffffff) > 0x7f800000) return (uint16_t)((x >> 16) | 0x40); /* NaN: keep it quiet */
+    x += 0x7fff + ((x >> 16) & 1);
+    return (uint16_t)(x >> 16);
+}
+
 lis_status lis_tensor_to_f32(const lis_tensor *src, lis_tensor *dst) {
     LIS_TRY(lis_tensor_alloc(dst, LIS_DTYPE_F32, src->ndim, src->shape));
     int64_t n = lis_tensor_numel(src);

@@ -56,5 +56,9 @@ lis_status lis_tensor_to_f32(const lis_tensor *src, lis_tensor *dst);
 /* IEEE half / bfloat16 to float (exact). */
 float lis_f16_to_f32(uint16_t h);
 float lis_bf16_to_f32(uint16_t h);
+/* float to IEEE half / bfloat16, round to nearest even (torch's .half() / .bfloat16(), the
+ * GPU's __float2half_rn / __float2bfloat16_rn); NaN stays NaN, overflow gives infinity. */
+uint16_t lis_f32_to_f16(float f);
+uint16_t lis_f32_to_bf16(float f);
 
 #endif

@@ -11,7 +11,7 @@
  *     slices, image and uint8 image against the bundle; reduced precisions' deviation;
  *  4. resnet50_synth / resnet50_synth_gain / resnet_small_ckpt: stage outputs at batch 1,
  *     layer4 / r / logits at batch 4 against the bundles; r and logits against the CPU
- *     backend; reduced precisions' deviation;
+ *     backend; reduced precisions' deviation, and with 16-bit NHWC activations (bf16, fp16);
  *  5. pipeline: generator images classified without leaving the GPU (uint8, preprocessing,
  *     ResNet) against the CPU pipeline run on the same uint8 images.
  * --quick skips the full-size networks (for compute-sanitizer); --no-full skips only the
@@ -71,8 +71,8 @@ static double tol_rel(const float *ref, size_t n, double k) {
     return k * (m > 1 ? m : 1);
 }
 
-/* Reduced precision vs the float32 result: report, fail only when broken. */
-static void deviation(const char *name, lis_precision prec, const float *got, const float *ref, size_t n) {
+/* Reduced precision vs the float32 result: report, fail only when broken; returns the NMSE. */
+static double deviation(const char *name, lis_precision prec, const float *got, const float *ref, size_t n) {
     double num = 0, den = 0, mx = 0;
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -83,8 +83,10 @@ static void deviation(const char *name, lis_precision prec, const float *got, co
         if (fabs(d) > mx) mx = fabs(d);
     }
     double lim = tol_rel(ref, n, 0.5);
+    const double nmse = den > 0 ? num / den : num;
     lis_check(bad == 0 && mx <= lim, "%s [%s vs fp32]: NMSE %.3g, max |d| %.3g (max|ref| %.3g), non-finite %zu", name,
-              lis_precision_name(prec), den > 0 ? num / den : num, mx, lis_max_abs(ref, (int64_t)n), bad);
+              lis_precision_name(prec), nmse, mx, lis_max_abs(ref, (int64_t)n), bad);
+    return bad ? INFINITY : nmse;
 }
 
 static void to_u8(const float *img, int C, int R, uint8_t *u8) {
@@ -400,10 +402,9 @@ static void test_resnet_synth(const char *bundle, const float *x, int gain) {
     if (!lis_check_ok(lis_resnet_load(&net, &wts), bundle)) { lis_st_close(&wts); return; }
     lis_resnet_cuda rc;
     s = lis_resnet_cuda_init(&rc, &net, &wts, LIS_PREC_FP32, 0);
-    lis_st_close(&wts);
-    if (!lis_check_ok(s, "resnet to the GPU")) { lis_resnet_free(&net); return; }
+    if (!lis_check_ok(s, "resnet to the GPU")) { lis_st_close(&wts); lis_resnet_free(&net); return; }
     snprintf(path, sizeof path, "%s/io.safetensors", bundle);
-    if (lis_test_open(&io, path) != LIS_OK) { lis_resnet_cuda_free(&rc); lis_resnet_free(&net); return; }
+    if (lis_test_open(&io, path) != LIS_OK) { lis_st_close(&wts); lis_resnet_cuda_free(&rc); lis_resnet_free(&net); return; }
     /* batch 1: every stage */
     lis_resnet_taps taps = {{0}};
     int64_t sz[LIS_RESNET_NSTAGES];
@@ -451,17 +452,47 @@ static void test_resnet_synth(const char *bundle, const float *x, int gain) {
     lis_check_close(nm, r, rc_, (int64_t)nr, tol_rel(rc_, nr, 1e-5), 0);
     snprintf(nm, sizeof nm, "%s logits: GPU vs CPU backend", bundle);
     lis_check_close(nm, logits, lc, (int64_t)nl, tol_rel(lc, nl, 1e-5), 0);
+    double shipped[LIS_PREC_COUNT] = {0};
     for (int prec = LIS_PREC_TF32; prec < LIS_PREC_COUNT; prec++) {
         rc.prec = (lis_precision)prec;
         float *lp = malloc(nl * 4);
         for (size_t i = 0; i < nl; i++) lp[i] = NAN;
         if (lis_check_ok(lis_resnet_cuda_forward(&rc, 4, 224, 224, x, NULL, lp, NULL), "resnet reduced precision")) {
             snprintf(nm, sizeof nm, "%s logits", bundle);
-            deviation(nm, (lis_precision)prec, lp, logits, nl);
+            shipped[prec] = deviation(nm, (lis_precision)prec, lp, logits, nl);
         }
         free(lp);
     }
+    /* 16-bit NHWC activations (LIS_RESNET_NHWC16): the operands are rounded where the shipped
+     * path rounds them, plus the activations between layers, so their deviation from float32
+     * is held to 10x the shipped path's (NMSE), and every tapped stage must be finite */
+    for (int prec = LIS_PREC_BF16; prec <= LIS_PREC_FP16; prec++) {
+        lis_resnet_cuda r16;
+        setenv("LIS_RESNET_NHWC16", "1", 1);
+        s = lis_resnet_cuda_init(&r16, &net, &wts, (lis_precision)prec, 0);
+        unsetenv("LIS_RESNET_NHWC16");
+        snprintf(nm, sizeof nm, "%s nhwc16 [%s] to the GPU", bundle, lis_precision_name((lis_precision)prec));
+        if (!lis_check_ok(s, nm)) continue;
+        lis_check(r16.nhwc16 == 1, "%s: the 16-bit NHWC path is taken", nm);
+        float *lp = malloc(nl * 4), *l4 = malloc((size_t)n4 * sizeof(float));
+        for (size_t i = 0; i < nl; i++) lp[i] = NAN;
+        for (int64_t i = 0; i < n4; i++) l4[i] = NAN;
+        lis_resnet_taps t16 = {{0}};
+        t16.stage[LIS_RESNET_STAGE_LAYER4] = l4;
+        if (lis_check_ok(lis_resnet_cuda_forward(&r16, 4, 224, 224, x, NULL, lp, &t16), "resnet nhwc16 forward")) {
+            snprintf(nm, sizeof nm, "%s logits nhwc16", bundle);
+            const double d = deviation(nm, (lis_precision)prec, lp, logits, nl), bound = 10 * shipped[prec] + 1e-7;
+            lis_check(d <= bound, "%s [%s]: NMSE %.3g within 10x the shipped path's %.3g", nm,
+                      lis_precision_name((lis_precision)prec), d, shipped[prec]);
+            snprintf(nm, sizeof nm, "%s layer4 nhwc16 (tap)", bundle);
+            deviation(nm, (lis_precision)prec, l4, t4.stage[LIS_RESNET_STAGE_LAYER4], (size_t)n4);
+        }
+        free(lp);
+        free(l4);
+        lis_resnet_cuda_free(&r16);
+    }
     free(t4.stage[LIS_RESNET_STAGE_LAYER4]); free(r); free(logits); free(rc_); free(lc);
+    lis_st_close(&wts);
     lis_st_close(&io);
     lis_resnet_cuda_free(&rc);
     lis_resnet_free(&net);

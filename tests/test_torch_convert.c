@@ -52,27 +52,6 @@ static lis_convert_opts opts(const char *key, int keep) {
     return o;
 }
 
-/* float -> IEEE half, round to nearest even (what torch's .half() does) */
-static uint16_t f32_to_f16(float f) {
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    uint32_t sign = (x >> 16) & 0x8000, e = (x >> 23) & 0xff, m = x & 0x7fffff;
-    if (e == 0xff) return (uint16_t)(sign | 0x7c00 | (m ? 0x200 : 0));
-    int exp = (int)e - 127 + 15;
-    if (exp >= 31) return (uint16_t)(sign | 0x7c00);
-    if (exp <= 0) {
-        if (exp < -10) return (uint16_t)sign;
-        m |= 0x800000;
-        int shift = 14 - exp;
-        uint32_t h = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
-        if (rem > half || (rem == half && (h & 1))) h++;
-        return (uint16_t)(sign | h);
-    }
-    uint32_t h = ((uint32_t)exp << 10) | (m >> 13), rem = m & 0x1fff;
-    if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++;
-    return (uint16_t)(sign | h);
-}
-
 /* Every reference tensor present with the same shape and identical bytes, in the same
  * order. Names in `f16` were stored as float16: compare with the reference's rounding. */
 static void compare_sd(const char *label, const lis_statedict *sd, const lis_safetensors *ref, const char *prefix,
@@ -95,7 +74,7 @@ static void compare_sd(const char *label, const lis_statedict *sd, const lis_saf
         if (is16 && e->t.dtype == LIS_DTYPE_F32 && r->t.dtype == LIS_DTYPE_F32) {
             const float *a = e->t.data, *b = r->t.data;
             for (int64_t k = 0; k < cnt; k++) {
-                float w = lis_f16_to_f32(f32_to_f16(b[k]));
+                float w = lis_f16_to_f32(lis_f32_to_f16(b[k]));
                 if (memcmp(&a[k], &w, 4)) { bad++; break; }
             }
         } else if (e->t.dtype != r->t.dtype || memcmp(e->t.data, r->t.data, lis_tensor_nbytes(&r->t))) {
@@ -158,7 +137,7 @@ static void test_resnet(void) {
         for (int64_t k = 0; ok && k < lis_tensor_numel(&r->t); k++) {
             uint16_t h;
             memcpy(&h, (const char *)e->t.data + 2 * k, 2);
-            ok = h == f32_to_f16(((const float *)r->t.data)[k]);
+            ok = h == lis_f32_to_f16(((const float *)r->t.data)[k]);
         }
         lis_check(ok, "model_mixed.pth --keep-dtype: conv1.weight F16, bit-exact float16 rounding");
         lis_sd_free(&sd);
