@@ -93,14 +93,7 @@ __global__ __launch_bounds__(THREADS, 2) void conv16_kernel(Args a) {
 #pragma unroll
             for (int i = 0; i < T::MI; i++) ldmatrix_x4(af[i], S + a_ldm<BN>(wm, i, kk, lane));
 #pragma unroll
-            for (int jj = 0; jj < 2; jj++) {
-                uint32_t r[4];
-                ldmatrix_x4(r, S + b_ldm(wn, jj, kk, lane));
-                bf[2 * jj][0] = r[0];
-                bf[2 * jj][1] = r[1];
-                bf[2 * jj + 1][0] = r[2];
-                bf[2 * jj + 1][1] = r[3];
-            }
+            for (int jj = 0; jj < 2; jj++) ldmatrix_b_pair<false>(bf, jj, S + b_ldm(wn, jj, kk, lane));
 #pragma unroll
             for (int i = 0; i < T::MI; i++)
 #pragma unroll

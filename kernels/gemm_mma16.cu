@@ -85,14 +85,7 @@ __global__ __launch_bounds__(256) void gemm16_kernel(G16 g) {
 #pragma unroll
             for (int i = 0; i < 4; i++) ldmatrix_x4(a[i], As + a_ldm_offset(wm, i, kk, lane));
 #pragma unroll
-            for (int jj = 0; jj < 2; jj++) {
-                uint32_t r[4];
-                ldmatrix_x4_trans(r, Bs + b_ldm_offset(wn, jj, kk, lane));
-                b[2 * jj][0] = r[0];
-                b[2 * jj][1] = r[1];
-                b[2 * jj + 1][0] = r[2];
-                b[2 * jj + 1][1] = r[3];
-            }
+            for (int jj = 0; jj < 2; jj++) ldmatrix_b_pair<true>(b, jj, Bs + b_ldm_offset(wn, jj, kk, lane));
 #pragma unroll
             for (int i = 0; i < 4; i++)
 #pragma unroll

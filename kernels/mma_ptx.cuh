@@ -43,6 +43,17 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void *
                  : "r"(a));
 }
 
+// the B fragments of two n8 tiles from one ldmatrix.x4 (TRANS: .trans, for a k-major tile): the
+// lanes address them so that registers r0, r1 are b0, b1 of tile 2jj and r2, r3 those of 2jj + 1
+template <bool TRANS> __device__ __forceinline__ void ldmatrix_b_pair(uint32_t (&b)[4][2], int jj, const void *p) {
+    uint32_t r[4];
+    if (TRANS) ldmatrix_x4_trans(r, p);
+    else ldmatrix_x4(r, p);
+    b[2 * jj][0] = r[0];
+    b[2 * jj][1] = r[1];
+    b[2 * jj + 1][0] = r[2];
+    b[2 * jj + 1][1] = r[3];
+}
 
 // two floats -> one register of two 16-bit values, the first in the low half (the MMA's order)
 template <int P> __device__ __forceinline__ uint32_t pack2(float lo, float hi);

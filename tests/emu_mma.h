@@ -57,4 +57,16 @@ static inline bool emu_phase_conflict_free(const int addr[32], int phase) {
     return true;
 }
 
+// the kernels' ldmatrix_b_pair: registers r0, r1 of one x4 load -> b0, b1 of n8 tile 2jj, r2, r3
+// -> those of tile 2jj + 1 (b indexed [tile][lane][reg][half])
+static inline void emu_b_pair(const float r[32][4][2], int jj, float b[4][32][2][2]) {
+    for (int lane = 0; lane < 32; lane++)
+        for (int e = 0; e < 2; e++) {
+            b[2 * jj][lane][0][e] = r[lane][0][e];
+            b[2 * jj][lane][1][e] = r[lane][1][e];
+            b[2 * jj + 1][lane][0][e] = r[lane][2][e];
+            b[2 * jj + 1][lane][1][e] = r[lane][3][e];
+        }
+}
+
 #endif

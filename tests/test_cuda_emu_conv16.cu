@@ -79,13 +79,7 @@ void run_block(const Geo &g, int bx, int by, const Case &cs, const std::vector<f
                     for (int lane = 0; lane < 32; lane++) addr[lane] = b_ldm(wn, jj, kk, lane);
                     for (int ph = 0; ph < 4; ph++) g_banks_ok = g_banks_ok && emu_phase_conflict_free(addr, ph);
                     emu_ldmatrix_x4(S.data(), addr, false, r);
-                    for (int lane = 0; lane < 32; lane++)
-                        for (int e = 0; e < 2; e++) { // the kernel's order: r0, r1 -> tile 2jj; r2, r3 -> 2jj+1
-                            b[2 * jj][lane][0][e] = r[lane][0][e];
-                            b[2 * jj][lane][1][e] = r[lane][1][e];
-                            b[2 * jj + 1][lane][0][e] = r[lane][2][e];
-                            b[2 * jj + 1][lane][1][e] = r[lane][3][e];
-                        }
+                    emu_b_pair(r, jj, b);
                 }
                 for (int i = 0; i < T::MI; i++)
                     for (int j = 0; j < 4; j++) emu_mma16(a[i], b[j], acc[warp][i][j]);

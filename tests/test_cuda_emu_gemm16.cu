@@ -51,13 +51,7 @@ int main(void) {
                 for (int lane = 0; lane < 32; lane++) addr[lane] = b_ldm_offset(wn, jj, kk, lane);
                 for (int ph = 0; ph < 4; ph++) banks_ok = banks_ok && emu_phase_conflict_free(addr, ph);
                 emu_ldmatrix_x4(Bs, addr, true, r);
-                for (int lane = 0; lane < 32; lane++)
-                    for (int e = 0; e < 2; e++) { // the kernel's order: r0, r1 -> tile 2jj; r2, r3 -> 2jj+1
-                        b[2 * jj][lane][0][e] = r[lane][0][e];
-                        b[2 * jj][lane][1][e] = r[lane][1][e];
-                        b[2 * jj + 1][lane][0][e] = r[lane][2][e];
-                        b[2 * jj + 1][lane][1][e] = r[lane][3][e];
-                    }
+                emu_b_pair(r, jj, b);
             }
             for (int i = 0; i < 4; i++)
                 for (int j = 0; j < 4; j++) emu_mma16(a[i], b[j], acc[i][j]);
