@@ -73,19 +73,11 @@ __global__ __launch_bounds__(THREADS, 2) void conv16_kernel(Args a) {
     };
 
     float acc[T::MI][4][4];
-#pragma unroll
-    for (int i = 0; i < T::MI; i++)
-#pragma unroll
-        for (int j = 0; j < 4; j++)
-#pragma unroll
-            for (int r = 0; r < 4; r++) acc[i][j][r] = 0.0f;
+    zero_acc(acc);
 
     pipeline_prologue<ST>(nk, issue);
     for (int kt = 0; kt < nk; kt++) {
-        cp_wait<ST - 2>(); // this thread's copies of tile kt have landed...
-        __syncthreads();   // ...everyone's; and tile kt-1's stage is free
-        if (kt + ST - 1 < nk) issue(kt + ST - 1);
-        cp_commit();
+        pipeline_advance<ST>(kt, nk, issue);
         const uint16_t *const S = sm + (kt % ST) * T::STAGE;
 #pragma unroll
         for (int kk = 0; kk < BK; kk += 16) {

@@ -73,10 +73,7 @@ __global__ __launch_bounds__(256) void gemm16_kernel(G16 g) {
 
     pipeline_prologue<G_ST>(nk, issue);
     for (int kt = 0; kt < nk; kt++) {
-        cp_wait<G_ST - 2>(); // this thread's copies of tile kt have landed...
-        __syncthreads();     // ...everyone's; and tile kt-1's stage is free
-        if (kt + G_ST - 1 < nk) issue(kt + G_ST - 1);
-        cp_commit();
+        pipeline_advance<G_ST>(kt, nk, issue);
         const uint16_t *As = sm + (kt % G_ST) * G_STAGE, *Bs = As + G_BM * G_LDA;
 #pragma unroll
         for (int kk = 0; kk < G_BK; kk += 16) {

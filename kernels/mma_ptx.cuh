@@ -87,10 +87,10 @@ __device__ __forceinline__ void mma8_tf32(float *d, const uint32_t *a, const uin
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
-// the 4 x 4 m16n8 float32 accumulators of a warp's 64 x 32 tile, zeroed
-__device__ __forceinline__ void zero_acc(float (&acc)[4][4][4]) {
+// the MI x 4 m16n8 float32 accumulators of a warp's (16 MI) x 32 tile, zeroed
+template <int MI> __device__ __forceinline__ void zero_acc(float (&acc)[MI][4][4]) {
 #pragma unroll
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < MI; i++)
 #pragma unroll
         for (int j = 0; j < 4; j++)
 #pragma unroll
@@ -106,6 +106,17 @@ __device__ __forceinline__ void pipeline_prologue(int nk, F issue) {
         if (s < nk) issue(s);
         cp_commit();
     }
+}
+
+// the top of main-loop iteration kt: this thread's copies of tile kt have landed, then
+// everyone's (the barrier also frees the stage tile kt-1 used), then tile kt + ST - 1 goes into
+// that stage (an empty commit group past the end)
+template <int ST, typename F>
+__device__ __forceinline__ void pipeline_advance(int kt, int nk, F issue) {
+    cp_wait<ST - 2>();
+    __syncthreads();
+    if (kt + ST - 1 < nk) issue(kt + ST - 1);
+    cp_commit();
 }
 
 } // namespace
