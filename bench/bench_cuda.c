@@ -39,7 +39,7 @@
 #include "cli/args.h"
 #include "kernels/bias_act.h"
 #include "kernels/bias_act_cuda.h"
-#include "kernels/conv16_cuda.h"
+#include "kernels/conv_nhwc_cuda.h"
 #include "kernels/conv2d.h"
 #include "kernels/conv2d_cuda.h"
 #include "kernels/filtered_lrelu.h"
@@ -417,51 +417,49 @@ static lis_status run_conv(void *c) {
     return lis_conv2d_cuda_variant(k->v, &k->p, k->x, k->w, k->b, k->res, k->y, S);
 }
 
-/* The classifier's convolution on 16-bit NHWC activations (kernels/conv16, the
- * LIS_RESNET_NHWC16 path) in bf16 and fp16, against cuDNN's own 16-bit NHWC convolution
- * (the convolution alone: cuDNN gets no bias or ReLU, so its rows are a lower bound of its
- * time). Checked against the float32 reference yref of bench_conv, through the layout
- * conversions. */
+/* The classifier's convolution on NHWC activations (kernels/conv_nhwc, the LIS_RESNET_NHWC path)
+ * in tf32, bf16 and fp16, against cuDNN's own NHWC convolution in the same precision (the
+ * convolution alone: cuDNN gets no bias or ReLU, so its rows are a lower bound of its time).
+ * Checked against the float32 reference yref of bench_conv, through the layout conversions. */
 typedef struct {
-    lis_conv16_params q;
+    lis_nhwc_conv_params q;
     const void *x, *w;
     const float *b;
     void *y;
     lis_precision prec;
     lis_cudnn_conv *dnn;
-} conv16_ctx;
+} nhwc_ctx;
 
-static lis_status run_conv16(void *c) {
-    conv16_ctx *k = c;
-    if (k->dnn) return lis_cudnn_conv16_run(k->dnn, k->x, k->w, k->y, S);
-    return lis_conv16_cuda(&k->q, k->x, k->w, k->b, NULL, k->y, k->prec, S);
+static lis_status run_nhwc(void *c) {
+    nhwc_ctx *k = c;
+    if (k->dnn) return lis_cudnn_nhwc_conv_run(k->dnn, k->x, k->w, k->y, S);
+    return lis_nhwc_conv_cuda(&k->q, k->x, k->w, k->b, NULL, k->y, k->prec, S);
 }
 
-static void bench_conv16(const char *op, const char *pr, const lis_conv2d_params *p, const float *x, const float *w,
-                         const float *b, const float *yref, float *y, double fl) {
+static void bench_conv_nhwc(const char *op, const char *pr, const lis_conv2d_params *p, const float *x, const float *w,
+                            const float *b, const float *yref, float *y, double fl) {
     const int cp = (p->C + 7) / 8 * 8, Ho = (p->H + 2 * p->pad_h - p->R) / p->stride_h + 1;
-    const size_t nx16 = (size_t)p->N * p->H * p->W * cp, nw16 = (size_t)p->K * p->R * p->S * cp,
+    const size_t nx = (size_t)p->N * p->H * p->W * cp, nw = (size_t)p->K * p->R * p->S * cp,
                  ny = (size_t)p->N * p->K * Ho * Ho;
-    const lis_conv16_params q = {p->N, p->H, p->W, cp, p->K, p->R, p->S, p->stride_h, p->pad_h, p->act == LIS_ACT_RELU};
-    if (p->K % 8 || lis_conv16_check(&q) != LIS_OK) return;
+    const lis_nhwc_conv_params q = {p->N, p->H, p->W, cp, p->K, p->R, p->S, p->stride_h, p->pad_h, p->act == LIS_ACT_RELU};
+    if (p->K % 8 || lis_nhwc_conv_check(&q) != LIS_OK) return;
     float *hw = host(w, (size_t)p->K * p->C * p->R * p->S);
-    uint16_t *w16h = malloc(nw16 * sizeof(uint16_t));
-    void *x16 = dalloc(nx16 / 2 + 8), *w16 = dalloc(nw16 / 2 + 8), *y16 = dalloc(ny / 2 + 8);
-    LIS_ASSERT(w16h);
-    for (int prec = LIS_PREC_BF16; prec <= LIS_PREC_FP16; prec++) {
+    void *wh = malloc(nw * 4), *xd = dalloc(nx + 8), *wd = dalloc(nw + 8), *yd = dalloc(ny + 8); /* 4 bytes each: room for tf32 */
+    LIS_ASSERT(wh);
+    for (int prec = LIS_PREC_TF32; prec <= LIS_PREC_FP16; prec++) {
         if (!g_prec_on[prec]) continue;
         const lis_precision pc = (lis_precision)prec;
-        lis_conv16_pack_weights(hw, p->K, p->C, p->R, p->S, cp, pc, w16h);
-        if (lis_dev_h2d(w16, w16h, nw16 * sizeof(uint16_t), S) != LIS_OK ||
-            lis_nchw_to_nhwc16_cuda(x, p->N, p->C, p->H * p->W, cp, x16, pc, S) != LIS_OK) {
-            skipped_variant("ops", op, pr, "conv16 NHWC", lis_precision_name(pc), lis_err_msg());
+        lis_nhwc_conv_pack_weights(hw, p->K, p->C, p->R, p->S, cp, pc, wh);
+        if (lis_dev_h2d(wd, wh, nw * lis_nhwc_elem_size(pc), S) != LIS_OK ||
+            lis_nchw_to_nhwc_cuda(x, p->N, p->C, p->H * p->W, cp, xd, pc, S) != LIS_OK) {
+            skipped_variant("ops", op, pr, "nhwc conv", lis_precision_name(pc), lis_err_msg());
             continue;
         }
         double lib = 0;
         lis_cudnn_conv *d = NULL;
-        if (lis_cudnn_conv16_plan(&d, &q, pc) == LIS_OK) {
-            conv16_ctx c = {q, x16, w16, NULL, y16, pc, d};
-            gres r = gtime(run_conv16, &c, 0, 1, 5);
+        if (lis_cudnn_nhwc_conv_plan(&d, &q, pc) == LIS_OK) {
+            nhwc_ctx c = {q, xd, wd, NULL, yd, pc, d};
+            gres r = gtime(run_nhwc, &c, 0, 1, 5);
             char vn[96];
             snprintf(vn, sizeof vn, "cuDNN NHWC %s (conv only)", lis_cudnn_conv_algo(d));
             row("ops", op, pr, vn, pc, r, fl, 0, 0, NULL, 0, -1);
@@ -472,21 +470,21 @@ static void bench_conv16(const char *op, const char *pr, const lis_conv2d_params
             snprintf(why, sizeof why, "not available: %s", lis_err_msg());
             skipped_variant("ops", op, pr, "cuDNN NHWC", lis_precision_name(pc), why);
         }
-        conv16_ctx c = {q, x16, w16, b, y16, pc, NULL};
+        nhwc_ctx c = {q, xd, wd, b, yd, pc, NULL};
         char vn[64];
-        snprintf(vn, sizeof vn, "conv16 NHWC (BN %d)", lis_conv16_block_n(p->N * Ho * Ho, p->K));
-        if (run_conv16(&c) != LIS_OK || lis_nhwc16_to_nchw_cuda(y16, p->N, p->K, Ho * Ho, p->K, y, pc, S) != LIS_OK ||
+        snprintf(vn, sizeof vn, "nhwc conv (BN %d)", lis_nhwc_conv_block_n(p->N * Ho * Ho, p->K));
+        if (run_nhwc(&c) != LIS_OK || lis_nhwc_to_nchw_cuda(yd, p->N, p->K, Ho * Ho, p->K, y, pc, S) != LIS_OK ||
             lis_stream_sync(S) != LIS_OK) {
             row("ops", op, pr, vn, pc, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
             continue;
         }
         const double dv = dev_dev(y, yref, ny);
         if (!(dv <= bound_of(pc))) { failed_check("ops", op, pr, vn, pc, dv, bound_of(pc)); continue; }
-        row("ops", op, pr, vn, pc, gtime(run_conv16, &c, 0, 1, 5), fl, 0, 0, NULL, lib, dv);
+        row("ops", op, pr, vn, pc, gtime(run_nhwc, &c, 0, 1, 5), fl, 0, 0, NULL, lib, dv);
     }
     free(hw);
-    free(w16h);
-    lis_dev_free(x16); lis_dev_free(w16); lis_dev_free(y16);
+    free(wh);
+    lis_dev_free(xd); lis_dev_free(wd); lis_dev_free(yd);
 }
 
 /* A convolution (classifier, or the generator's modulated conv with the styles applied to
@@ -542,7 +540,7 @@ static void bench_conv(const char *op, int N, int C, int H, int K, int R, int st
         row("ops", op, pr, vn, v[i].prec, gtime(run_conv, &c, 0, 1, 5), fl, 0, 0, NULL,
             v[i].prec <= LIS_PREC_TF32 ? lib_t[v[i].prec] : lib_t[LIS_PREC_TF32], v[i].prec ? d : -1);
     }
-    if (strstr(op, "ResNet")) bench_conv16(op, pr, &p, x, w, b, yref, y, fl);
+    if (strstr(op, "ResNet")) bench_conv_nhwc(op, pr, &p, x, w, b, yref, y, fl);
 done:
     lis_cudnn_conv_free(dnn);
     lis_dev_free(x); lis_dev_free(w); lis_dev_free(b); lis_dev_free(yref); lis_dev_free(y);
@@ -1072,7 +1070,7 @@ static const char *net_variant(void) {
         {"LIS_MMA_CUDA", "0", "lis (cuda, wmma, alternative)"},
         {"LIS_WINO_CUDA_GEMM16", "1", "lis (cuda, Winograd on 16-bit operands experimental)"},
         {"LIS_SPLITK_MMA_CUDA", "1", "lis (cuda, split-K on the mma kernels experimental)"},
-        {"LIS_RESNET_NHWC16", "1", "lis (cuda, 16-bit NHWC activations experimental)"},
+        {"LIS_RESNET_NHWC", "1", "lis (cuda, NHWC activations experimental)"},
     };
     for (size_t i = 0; i < sizeof alt / sizeof alt[0]; i++) {
         const char *e = getenv(alt[i].env);
@@ -1249,11 +1247,11 @@ static int same_conv(const lis_conv2d_params *a, const lis_conv2d_params *b) {
            a->pad_w == b->pad_w && a->act == b->act;
 }
 
-static const char *conv_path(const lis_conv2d_params *cp, lis_precision prec, int nhwc16, char *buf, size_t cap) {
-    if (nhwc16) { /* kernels/conv16.cu: the block width it picks */
+static const char *conv_path(const lis_conv2d_params *cp, lis_precision prec, int nhwc, char *buf, size_t cap) {
+    if (nhwc) { /* kernels/conv_nhwc.cu: the block width it picks */
         int Ho, Wo;
         lis_conv2d_out_shape(cp, &Ho, &Wo);
-        snprintf(buf, cap, "conv16 NHWC, BN %d", lis_conv16_block_n(cp->N * Ho * Wo, cp->K));
+        snprintf(buf, cap, "nhwc conv, BN %d", lis_nhwc_conv_block_n(cp->N * Ho * Wo, cp->K));
         return buf;
     }
     const lis_igemm_params p = {cp->N, cp->C, cp->H, cp->W, cp->K, cp->R, cp->S, cp->stride_h, cp->stride_w, cp->pad_h,
@@ -1309,7 +1307,7 @@ static void cls_layers(lis_resnet_cuda *rc, int N, lis_precision prec) {
             const lis_conv2d_params *p = &c->p[key[k]];
             char path[64];
             printf("| %dx%d/%d | %d -> %d | %d | %d | %s | %.3f | %.1f%% | %.1f |\n", p->R, p->S, p->stride_h, p->C, p->K,
-                   p->H, cnt[k], conv_path(p, prec, rc->nhwc16, path, sizeof path), ms[k], total > 0 ? 100.0 * ms[k] / total : 0.0,
+                   p->H, cnt[k], conv_path(p, prec, rc->nhwc, path, sizeof path), ms[k], total > 0 ? 100.0 * ms[k] / total : 0.0,
                    ms[k] > 0 ? fl[k] / (ms[k] * 1e-3) / 1e12 : 0.0);
         }
         printf("\n");

@@ -160,8 +160,8 @@ int lis_cudnn_available(void) {
     return 1;
 }
 
-// fmt / dtype: the tensors' layout and element type (float32 NCHW, or 16-bit NHWC); the sums are
-// float32 either way
+// fmt / dtype: the tensors' layout and element type (float32 NCHW, or NHWC of float32 or 16-bit
+// values); the sums are float32 either way
 static lis_status plan_into(lis_cudnn_conv *c, const lis_conv2d_params *p, int fmt, int dtype, int math) {
     c->p = *p;
     int Ho, Wo;
@@ -209,28 +209,27 @@ lis_status lis_cudnn_conv_plan(lis_cudnn_conv **out, const lis_conv2d_params *p,
     return LIS_OK;
 }
 
-lis_status lis_cudnn_conv16_plan(lis_cudnn_conv **out, const lis_conv16_params *p, lis_precision prec) {
+lis_status lis_cudnn_nhwc_conv_plan(lis_cudnn_conv **out, const lis_nhwc_conv_params *p, lis_precision prec) {
     *out = NULL;
     if (!dnn_load()) return lis_err_set("%s", g_dnn_why);
-    LIS_TRY(lis_conv16_check(p));
-    if (prec != LIS_PREC_BF16 && prec != LIS_PREC_FP16)
-        return lis_err_set("cuDNN 16-bit baseline: bf16 or fp16, not %s", lis_precision_name(prec));
+    LIS_TRY(lis_nhwc_conv_check(p));
+    LIS_TRY(lis_nhwc_prec_check(prec, "cuDNN NHWC baseline"));
     lis_cudnn_conv *c = (lis_cudnn_conv *)calloc(1, sizeof *c);
     if (!c) return lis_err_set("out of memory");
     const lis_conv2d_params q = {p->N, p->C, p->H, p->W, p->K, p->R, p->S, p->stride, p->stride, p->pad, p->pad, 1, 1,
                                  LIS_ACT_NONE, 0.0f};
-    lis_status st = plan_into(c, &q, DNN_TENSOR_NHWC, prec == LIS_PREC_BF16 ? DNN_DATA_BFLOAT16 : DNN_DATA_HALF,
-                              DNN_TENSOR_OP_MATH);
+    const int dtype = prec == LIS_PREC_BF16 ? DNN_DATA_BFLOAT16 : prec == LIS_PREC_FP16 ? DNN_DATA_HALF : DNN_DATA_FLOAT;
+    lis_status st = plan_into(c, &q, DNN_TENSOR_NHWC, dtype, DNN_TENSOR_OP_MATH);
     if (st != LIS_OK) { lis_cudnn_conv_free(c); return st; }
     *out = c;
     return LIS_OK;
 }
 
-lis_status lis_cudnn_conv16_run(lis_cudnn_conv *c, const void *x, const void *w, void *y, lis_stream s) {
+lis_status lis_cudnn_nhwc_conv_run(lis_cudnn_conv *c, const void *x, const void *w, void *y, lis_stream s) {
     const float one = 1.0f, zero = 0.0f;
     DNN_TRY(g_dnn.SetStream(g_dnn.h, LIS_STREAM(s)));
     DNN_TRY(g_dnn.ConvolutionForward(g_dnn.h, &one, c->xd, x, c->wd, w, c->cd, c->algo, c->ws, c->ws_bytes, &zero, c->yd, y));
-    return lis_cuda_launched("cudnn_conv16", s);
+    return lis_cuda_launched("cudnn_nhwc_conv", s);
 }
 
 lis_status lis_cudnn_conv_run(lis_cudnn_conv *c, const float *x, const float *w, const float *bias, const float *res,

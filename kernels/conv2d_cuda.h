@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#include "kernels/conv16.h"
+#include "kernels/conv_nhwc.h"
 #include "kernels/conv2d.h"
 #include "kernels/gemm_cuda.h"
 
@@ -46,10 +46,10 @@ typedef struct lis_cudnn_conv_s lis_cudnn_conv; /* descriptors, algorithm and wo
 lis_status lis_cudnn_conv_plan(lis_cudnn_conv **out, const lis_conv2d_params *p, lis_precision prec);
 lis_status lis_cudnn_conv_run(lis_cudnn_conv *c, const float *x, const float *w, const float *bias, const float *res,
                               float *y, lis_stream s);
-/* The 16-bit NHWC baseline for kernels/conv16 (bf16 / fp16 tensors, KRSC filters, float32
- * sums on tensor cores): the convolution alone, no bias, residual or activation. */
-lis_status lis_cudnn_conv16_plan(lis_cudnn_conv **out, const lis_conv16_params *p, lis_precision prec);
-lis_status lis_cudnn_conv16_run(lis_cudnn_conv *c, const void *x, const void *w, void *y, lis_stream s);
+/* The NHWC baseline for kernels/conv_nhwc (tf32: float32 tensors, bf16 / fp16: 16-bit ones; KRSC
+ * filters, float32 sums on tensor cores): the convolution alone, no bias, residual or activation. */
+lis_status lis_cudnn_nhwc_conv_plan(lis_cudnn_conv **out, const lis_nhwc_conv_params *p, lis_precision prec);
+lis_status lis_cudnn_nhwc_conv_run(lis_cudnn_conv *c, const void *x, const void *w, void *y, lis_stream s);
 void lis_cudnn_conv_free(lis_cudnn_conv *c);
 const char *lis_cudnn_conv_algo(const lis_cudnn_conv *c); /* the algorithm cuDNN chose */
 

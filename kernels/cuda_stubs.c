@@ -9,7 +9,7 @@
 #ifndef LIS_HAVE_CUDA
 
 #include "kernels/bias_act_cuda.h"
-#include "kernels/conv16_cuda.h"
+#include "kernels/conv_nhwc_cuda.h"
 #include "kernels/conv2d_cuda.h"
 #include "kernels/fc_cuda.h"
 #include "kernels/filtered_lrelu_cuda.h"
@@ -25,17 +25,17 @@
 
 #define NO_CUDA return lis_err_set("%s: this build has no CUDA backend", __func__)
 
-/* conv16 (kernels/conv16_cuda.h) */
-lis_status lis_conv16_cuda(const lis_conv16_params *p, const void *x, const void *w, const float *bias,
-                           const void *res, void *y, lis_precision prec, lis_stream s) { NO_CUDA; }
-int lis_conv16_block_n(int M, int K) { return 64; }
-lis_status lis_nchw_to_nhwc16_cuda(const float *x, int N, int C, int HW, int Cp, void *y, lis_precision prec,
-                                   lis_stream s) { NO_CUDA; }
-lis_status lis_nhwc16_to_nchw_cuda(const void *x, int N, int C, int HW, int Cp, float *y, lis_precision prec,
-                                   lis_stream s) { NO_CUDA; }
-lis_status lis_maxpool_nhwc16_cuda(const lis_maxpool_params *p, const void *x, void *y, lis_precision prec,
-                                   lis_stream s) { NO_CUDA; }
-lis_status lis_avgpool_nhwc16_cuda(int N, int C, int HW, const void *x, float *y, lis_precision prec, lis_stream s) { NO_CUDA; }
+/* NHWC path (kernels/conv_nhwc_cuda.h) */
+lis_status lis_nhwc_conv_cuda(const lis_nhwc_conv_params *p, const void *x, const void *w, const float *bias,
+                              const void *res, void *y, lis_precision prec, lis_stream s) { NO_CUDA; }
+int lis_nhwc_conv_block_n(int M, int K) { return 64; }
+lis_status lis_nchw_to_nhwc_cuda(const float *x, int N, int C, int HW, int Cp, void *y, lis_precision prec,
+                                 lis_stream s) { NO_CUDA; }
+lis_status lis_nhwc_to_nchw_cuda(const void *x, int N, int C, int HW, int Cp, float *y, lis_precision prec,
+                                 lis_stream s) { NO_CUDA; }
+lis_status lis_maxpool_nhwc_cuda(const lis_maxpool_params *p, const void *x, void *y, lis_precision prec,
+                                 lis_stream s) { NO_CUDA; }
+lis_status lis_avgpool_nhwc_cuda(int N, int C, int HW, const void *x, float *y, lis_precision prec, lis_stream s) { NO_CUDA; }
 
 /* gemm */
 void lis_igemm_out_shape(const lis_igemm_params *p, int *Ho, int *Wo) {
@@ -147,11 +147,11 @@ lis_status lis_conv2d_cuda_variant(const lis_igemm_variant *v, const lis_conv2d_
                                    const float *w, const float *bias, const float *res, float *y,
                                    lis_stream s) { NO_CUDA; }
 int lis_cudnn_available(void) { lis_err_set("cuDNN: this build has no CUDA backend"); return 0; }
-lis_status lis_cudnn_conv16_plan(lis_cudnn_conv **out, const lis_conv16_params *p, lis_precision prec) {
+lis_status lis_cudnn_nhwc_conv_plan(lis_cudnn_conv **out, const lis_nhwc_conv_params *p, lis_precision prec) {
     *out = NULL;
     NO_CUDA;
 }
-lis_status lis_cudnn_conv16_run(lis_cudnn_conv *c, const void *x, const void *w, void *y, lis_stream s) { NO_CUDA; }
+lis_status lis_cudnn_nhwc_conv_run(lis_cudnn_conv *c, const void *x, const void *w, void *y, lis_stream s) { NO_CUDA; }
 lis_status lis_cudnn_conv_plan(lis_cudnn_conv **out, const lis_conv2d_params *p, lis_precision prec) {
     *out = NULL;
     NO_CUDA;

@@ -4,9 +4,9 @@
  *                Y = relu(conv3(T2) + (ds ? Y : X))
  *   BasicBlock:  [ds]  T1 = relu(conv1(X))  Y = relu(conv2(T1) + (ds ? Y : X))
  * then X and Y swap. The residual may alias the output (the igemm epilogue reads it
- * before it writes, element by element). With 16-bit activations (rc->nhwc16) the same walk
- * runs on kernels/conv16_cuda.h: the input is converted to NHWC 16-bit once, the max pool and
- * the global pool read 16-bit NHWC, the fc stays float32.
+ * before it writes, element by element). With NHWC activations (rc->nhwc) the same walk runs
+ * on kernels/conv_nhwc_cuda.h: the input is converted to NHWC once, the max pool and the global
+ * pool read NHWC, the fc stays float32.
  */
 #include "nets/resnet_cuda.h"
 
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/conv16_cuda.h"
+#include "kernels/conv_nhwc_cuda.h"
 #include "kernels/conv2d_cuda.h"
 #include "kernels/linear_cuda.h"
 #include "kernels/pool_cuda.h"
@@ -24,12 +24,12 @@
 /* ---------------------------------------------------------------- weights */
 
 /* Folds BatchNorm `bname` into conv `cname` as lis_resnet_load does and uploads both: the
- * weights as float32 KCRS, or (w16: bf16 / fp16) packed KRSC in 16 bits for kernels/conv16. */
+ * weights as float32 KCRS, or (nhwc: tf32 / bf16 / fp16) packed KRSC for kernels/conv_nhwc. */
 static lis_status upload_conv(lis_resnet_cuda_conv *d, const lis_resnet_conv *hc, const lis_safetensors *st,
-                              const char *cname, const char *bname, double eps, lis_precision w16) {
+                              const char *cname, const char *bname, double eps, lis_precision nhwc) {
     memset(d, 0, sizeof *d);
     d->cin = hc->cin; d->cout = hc->cout; d->k = hc->k; d->stride = hc->stride; d->pad = hc->pad;
-    d->cin16 = (hc->cin + 7) / 8 * 8;
+    d->cin_p = (hc->cin + 7) / 8 * 8;
     const int64_t wshape[4] = {hc->cout, hc->cin, hc->k, hc->k}, bshape[1] = {hc->cout};
     const float *w, *g, *beta, *mean, *var;
     char n[256];
@@ -49,14 +49,14 @@ static lis_status upload_conv(lis_resnet_cuda_conv *d, const lis_resnet_conv *hc
         for (size_t i = 0; i < per; i++) wf[(size_t)o * per + i] = (float)((double)w[(size_t)o * per + i] * a);
         bf[o] = (float)((double)beta[o] - (double)mean[o] * a);
     }
-    if (s == LIS_OK && w16 != LIS_PREC_FP32) {
-        const size_t n16 = (size_t)hc->cout * hc->k * hc->k * d->cin16;
-        uint16_t *p16 = lis_malloc(sizeof(uint16_t) * n16, "16-bit conv weights");
-        if (!p16) s = LIS_ERR;
+    if (s == LIS_OK && nhwc != LIS_PREC_FP32) {
+        const size_t bytes = (size_t)hc->cout * hc->k * hc->k * d->cin_p * lis_nhwc_elem_size(nhwc);
+        void *pk = lis_malloc(bytes, "NHWC conv weights");
+        if (!pk) s = LIS_ERR;
         else {
-            lis_conv16_pack_weights(wf, hc->cout, hc->cin, hc->k, hc->k, d->cin16, w16, p16);
-            if (!(d->w16 = lis_dev_upload(p16, sizeof(uint16_t) * n16, cname))) s = LIS_ERR;
-            free(p16);
+            lis_nhwc_conv_pack_weights(wf, hc->cout, hc->cin, hc->k, hc->k, d->cin_p, nhwc, pk);
+            if (!(d->wn = lis_dev_upload(pk, bytes, cname))) s = LIS_ERR;
+            free(pk);
         }
     } else if (s == LIS_OK && !(d->w = lis_dev_upload(wf, sizeof(float) * per * (size_t)hc->cout, cname))) s = LIS_ERR;
     if (s == LIS_OK && !(d->b = lis_dev_upload(bf, sizeof(float) * (size_t)hc->cout, bname))) s = LIS_ERR;
@@ -67,21 +67,21 @@ static lis_status upload_conv(lis_resnet_cuda_conv *d, const lis_resnet_conv *hc
 
 static void conv_free(lis_resnet_cuda_conv *d) {
     lis_dev_free(d->w);
-    lis_dev_free(d->w16);
+    lis_dev_free(d->wn);
     lis_dev_free(d->b);
     memset(d, 0, sizeof *d);
 }
 
-static int conv_fits16(const lis_resnet_conv *c) { return c->cin % 8 == 0 && c->cout % 8 == 0; }
+static int conv_fits_nhwc(const lis_resnet_conv *c) { return c->cin % 8 == 0 && c->cout % 8 == 0; }
 
-int lis_resnet_cuda_nhwc16_wanted(const lis_resnet *net, lis_precision prec) {
-    const char *e = getenv("LIS_RESNET_NHWC16");
-    if (!e || strcmp(e, "1") || (prec != LIS_PREC_BF16 && prec != LIS_PREC_FP16) || net->stem.cout % 8) return 0;
+int lis_resnet_cuda_nhwc_wanted(const lis_resnet *net, lis_precision prec) {
+    const char *e = getenv("LIS_RESNET_NHWC");
+    if (!e || strcmp(e, "1") || !lis_nhwc_elem_size(prec) || net->stem.cout % 8) return 0;
     for (int i = 0; i < net->total_blocks; i++) {
         const lis_resnet_block *b = &net->blocks[i];
         for (int c = 0; c < b->nconv; c++)
-            if (!conv_fits16(&b->conv[c])) return 0;
-        if (b->has_ds && !conv_fits16(&b->ds)) return 0;
+            if (!conv_fits_nhwc(&b->conv[c])) return 0;
+        if (b->has_ds && !conv_fits_nhwc(&b->ds)) return 0;
     }
     return 1;
 }
@@ -91,11 +91,11 @@ lis_status lis_resnet_cuda_init(lis_resnet_cuda *rc, const lis_resnet *net, cons
     memset(rc, 0, sizeof *rc);
     rc->net = net;
     rc->prec = prec;
-    rc->nhwc16 = lis_resnet_cuda_nhwc16_wanted(net, prec);
-    const lis_precision w16 = rc->nhwc16 ? prec : LIS_PREC_FP32;
+    rc->nhwc = lis_resnet_cuda_nhwc_wanted(net, prec);
+    const lis_precision nhwc = rc->nhwc ? prec : LIS_PREC_FP32;
     LIS_TRY(lis_cuda_select(device_index));
     LIS_TRY(lis_stream_create(&rc->stream));
-    lis_status s = upload_conv(&rc->stem, &net->stem, st, "conv1.weight", "bn1", net->bn_eps, w16);
+    lis_status s = upload_conv(&rc->stem, &net->stem, st, "conv1.weight", "bn1", net->bn_eps, nhwc);
     if (s == LIS_OK && !(rc->convs = lis_calloc((size_t)net->total_blocks * 4, sizeof *rc->convs, "device convs"))) s = LIS_ERR;
     int bi = 0;
     for (int L = 1; s == LIS_OK && L <= 4; L++)
@@ -105,12 +105,12 @@ lis_status lis_resnet_cuda_init(lis_resnet_cuda *rc, const lis_resnet *net, cons
             for (int c = 0; s == LIS_OK && c < blk->nconv; c++) {
                 snprintf(cn, sizeof cn, "layer%d.%d.conv%d.weight", L, b, c + 1);
                 snprintf(bn, sizeof bn, "layer%d.%d.bn%d", L, b, c + 1);
-                s = upload_conv(&rc->convs[4 * bi + c], &blk->conv[c], st, cn, bn, net->bn_eps, w16);
+                s = upload_conv(&rc->convs[4 * bi + c], &blk->conv[c], st, cn, bn, net->bn_eps, nhwc);
             }
             if (s == LIS_OK && blk->has_ds) {
                 snprintf(cn, sizeof cn, "layer%d.%d.downsample.0.weight", L, b);
                 snprintf(bn, sizeof bn, "layer%d.%d.downsample.1", L, b);
-                s = upload_conv(&rc->convs[4 * bi + 3], &blk->ds, st, cn, bn, net->bn_eps, w16);
+                s = upload_conv(&rc->convs[4 * bi + 3], &blk->ds, st, cn, bn, net->bn_eps, nhwc);
             }
         }
     if (s == LIS_OK) {
@@ -128,9 +128,9 @@ lis_status lis_resnet_cuda_init(lis_resnet_cuda *rc, const lis_resnet *net, cons
 
 static void free_plan(lis_resnet_cuda *rc) {
     lis_dev_free(rc->x); lis_dev_free(rc->X); lis_dev_free(rc->Y); lis_dev_free(rc->T1); lis_dev_free(rc->T2);
-    lis_dev_free(rc->pooled); lis_dev_free(rc->logits); lis_dev_free(rc->x16); lis_dev_free(rc->tapbuf);
+    lis_dev_free(rc->pooled); lis_dev_free(rc->logits); lis_dev_free(rc->xn); lis_dev_free(rc->tapbuf);
     rc->x = rc->X = rc->Y = rc->T1 = rc->T2 = rc->pooled = rc->logits = rc->tapbuf = NULL;
-    rc->x16 = NULL;
+    rc->xn = NULL;
     rc->tap_floats = 0;
     rc->plan_n = rc->plan_h = rc->plan_w = 0;
 }
@@ -205,9 +205,9 @@ lis_status lis_resnet_cuda_plan(lis_resnet_cuda *rc, int N, int H, int W) {
     rc->T2 = rc->T1 ? lis_dev_alloc(sizeof(float) * n * mt2, "classifier activations") : NULL;
     rc->pooled = rc->T2 ? lis_dev_alloc(sizeof(float) * n * rc->net->feat_dim, "features") : NULL;
     rc->logits = rc->pooled ? lis_dev_alloc(sizeof(float) * n * rc->net->num_classes, "logits") : NULL;
-    const size_t n16 = n * H * W * rc->stem.cin16;
-    if (rc->logits && rc->nhwc16) rc->x16 = lis_dev_alloc(sizeof(uint16_t) * n16, "classifier input (16-bit NHWC)");
-    if (!rc->logits || (rc->nhwc16 && !rc->x16)) {
+    const size_t xn_bytes = n * H * W * rc->stem.cin_p * lis_nhwc_elem_size(rc->prec);
+    if (rc->logits && rc->nhwc) rc->xn = lis_dev_alloc(xn_bytes, "classifier input (NHWC)");
+    if (!rc->logits || (rc->nhwc && !rc->xn)) {
         lis_err_prefix("%s: batch %d at %dx%d", rc->net->label, N, H, W);
         free_plan(rc);
         return LIS_ERR;
@@ -219,7 +219,7 @@ lis_status lis_resnet_cuda_plan(lis_resnet_cuda *rc, int N, int H, int W) {
                            n * rc->net->feat_dim, n * rc->net->num_classes};
     lis_status st = LIS_OK;
     for (int i = 0; i < 7 && st == LIS_OK; i++) st = lis_dev_memset(bufs[i], 0xff, sizeof(float) * nfl[i], rc->stream);
-    if (st == LIS_OK && rc->x16) st = lis_dev_memset(rc->x16, 0xff, sizeof(uint16_t) * n16, rc->stream);
+    if (st == LIS_OK && rc->xn) st = lis_dev_memset(rc->xn, 0xff, xn_bytes, rc->stream);
     if (st == LIS_OK) st = lis_stream_sync(rc->stream);
     if (st != LIS_OK) { free_plan(rc); return st; }
     rc->plan_n = N; rc->plan_h = H; rc->plan_w = W;
@@ -245,12 +245,12 @@ static lis_status tap(lis_resnet_cuda *rc, const lis_resnet_taps *taps, int stag
     return lis_dev_d2h(taps->stage[stage], src, n * sizeof(float), rc->stream);
 }
 
-/* ---- 16-bit NHWC activations (kernels/conv16_cuda.h) ---- */
+/* ---- NHWC activations (kernels/conv_nhwc_cuda.h) ---- */
 
-static lis_status run_conv16(lis_resnet_cuda *rc, const lis_resnet_cuda_conv *cv, int N, int H, int W, const void *x,
+static lis_status run_nhwc_conv(lis_resnet_cuda *rc, const lis_resnet_cuda_conv *cv, int N, int H, int W, const void *x,
                              const void *res, void *y, int relu) {
-    const lis_conv16_params p = {N, H, W, cv->cin16, cv->cout, cv->k, cv->k, cv->stride, cv->pad, relu};
-    LIS_TRY(lis_conv16_cuda(&p, x, cv->w16, cv->b, res, y, rc->prec, rc->stream));
+    const lis_nhwc_conv_params p = {N, H, W, cv->cin_p, cv->cout, cv->k, cv->k, cv->stride, cv->pad, relu};
+    LIS_TRY(lis_nhwc_conv_cuda(&p, x, cv->wn, cv->b, res, y, rc->prec, rc->stream));
     if (rc->on_conv) { /* the hook describes the convolution in conv2d terms */
         const lis_conv2d_params q = {.N = N, .C = cv->cin, .H = H, .W = W, .K = cv->cout, .R = cv->k, .S = cv->k,
                                      .stride_h = cv->stride, .stride_w = cv->stride, .pad_h = cv->pad, .pad_w = cv->pad,
@@ -261,54 +261,54 @@ static lis_status run_conv16(lis_resnet_cuda *rc, const lis_resnet_cuda_conv *cv
     return LIS_OK;
 }
 
-/* a tapped stage: NHWC 16-bit [N][hw][C] -> NCHW float32 on the host */
-static lis_status tap16(lis_resnet_cuda *rc, const lis_resnet_taps *taps, int stage, const void *src, int N, int C,
+/* a tapped stage: NHWC [N][hw][C] -> NCHW float32 on the host */
+static lis_status tap_nhwc(lis_resnet_cuda *rc, const lis_resnet_taps *taps, int stage, const void *src, int N, int C,
                         int hw) {
     if (!taps || !taps->stage[stage]) return LIS_OK;
     const size_t n = (size_t)N * C * hw;
     if (n > rc->tap_floats) return lis_err_set("resnet (GPU): tap of %zu values exceeds the plan's %zu", n, rc->tap_floats);
     if (!rc->tapbuf && !(rc->tapbuf = lis_dev_alloc(sizeof(float) * rc->tap_floats, "classifier taps"))) return LIS_ERR;
-    LIS_TRY(lis_nhwc16_to_nchw_cuda(src, N, C, hw, C, rc->tapbuf, rc->prec, rc->stream));
+    LIS_TRY(lis_nhwc_to_nchw_cuda(src, N, C, hw, C, rc->tapbuf, rc->prec, rc->stream));
     return lis_dev_d2h(taps->stage[stage], rc->tapbuf, n * sizeof(float), rc->stream);
 }
 
-static lis_status forward16(lis_resnet_cuda *rc, int N, int H, int W, const float *x, float *r, float *logits,
+static lis_status forward_nhwc(lis_resnet_cuda *rc, int N, int H, int W, const float *x, float *r, float *logits,
                             const lis_resnet_taps *taps) {
     const lis_resnet *net = rc->net;
     void *X = rc->X, *Y = rc->Y;
     rc->conv_count = 0;
-    LIS_TRY(lis_nchw_to_nhwc16_cuda(x, N, net->in_ch, H * W, rc->stem.cin16, rc->x16, rc->prec, rc->stream));
-    LIS_TRY(run_conv16(rc, &rc->stem, N, H, W, rc->x16, NULL, Y, 0));
+    LIS_TRY(lis_nchw_to_nhwc_cuda(x, N, net->in_ch, H * W, rc->stem.cin_p, rc->xn, rc->prec, rc->stream));
+    LIS_TRY(run_nhwc_conv(rc, &rc->stem, N, H, W, rc->xn, NULL, Y, 0));
     int h = conv_out(H, &rc->stem), w = conv_out(W, &rc->stem);
-    LIS_TRY(tap16(rc, taps, LIS_RESNET_STAGE_BN1, Y, N, net->stem_ch, h * w));
+    LIS_TRY(tap_nhwc(rc, taps, LIS_RESNET_STAGE_BN1, Y, N, net->stem_ch, h * w));
     lis_maxpool_params mp = {N, net->stem_ch, h, w, 3, 2, 1, 1};
-    LIS_TRY(lis_maxpool_nhwc16_cuda(&mp, Y, X, rc->prec, rc->stream));
+    LIS_TRY(lis_maxpool_nhwc_cuda(&mp, Y, X, rc->prec, rc->stream));
     lis_maxpool_out_shape(&mp, &h, &w);
-    LIS_TRY(tap16(rc, taps, LIS_RESNET_STAGE_MAXPOOL, X, N, net->stem_ch, h * w));
+    LIS_TRY(tap_nhwc(rc, taps, LIS_RESNET_STAGE_MAXPOOL, X, N, net->stem_ch, h * w));
     int bi = 0;
     for (int L = 0; L < 4; L++) {
         for (int b = 0; b < net->nblocks[L]; b++, bi++) {
             const lis_resnet_block *blk = &net->blocks[bi];
             const lis_resnet_cuda_conv *cv = &rc->convs[4 * bi];
-            if (blk->has_ds) LIS_TRY(run_conv16(rc, &cv[3], N, h, w, X, NULL, Y, 0));
+            if (blk->has_ds) LIS_TRY(run_nhwc_conv(rc, &cv[3], N, h, w, X, NULL, Y, 0));
             const void *idn = blk->has_ds ? Y : X;
-            LIS_TRY(run_conv16(rc, &cv[0], N, h, w, X, NULL, rc->T1, 1));
+            LIS_TRY(run_nhwc_conv(rc, &cv[0], N, h, w, X, NULL, rc->T1, 1));
             const int h1 = conv_out(h, &cv[0]), w1 = conv_out(w, &cv[0]);
             if (blk->nconv == 3) {
-                LIS_TRY(run_conv16(rc, &cv[1], N, h1, w1, rc->T1, NULL, rc->T2, 1));
+                LIS_TRY(run_nhwc_conv(rc, &cv[1], N, h1, w1, rc->T1, NULL, rc->T2, 1));
                 const int h2 = conv_out(h1, &cv[1]), w2 = conv_out(w1, &cv[1]);
-                LIS_TRY(run_conv16(rc, &cv[2], N, h2, w2, rc->T2, idn, Y, 1));
+                LIS_TRY(run_nhwc_conv(rc, &cv[2], N, h2, w2, rc->T2, idn, Y, 1));
                 h = conv_out(h2, &cv[2]); w = conv_out(w2, &cv[2]);
             } else {
-                LIS_TRY(run_conv16(rc, &cv[1], N, h1, w1, rc->T1, idn, Y, 1));
+                LIS_TRY(run_nhwc_conv(rc, &cv[1], N, h1, w1, rc->T1, idn, Y, 1));
                 h = conv_out(h1, &cv[1]); w = conv_out(w1, &cv[1]);
             }
             void *t = X; X = Y; Y = t;
         }
-        LIS_TRY(tap16(rc, taps, LIS_RESNET_STAGE_LAYER1 + L, X, N, net->stage_ch[L], h * w));
+        LIS_TRY(tap_nhwc(rc, taps, LIS_RESNET_STAGE_LAYER1 + L, X, N, net->stage_ch[L], h * w));
     }
     float *pooled = r ? r : rc->pooled;
-    LIS_TRY(lis_avgpool_nhwc16_cuda(N, net->feat_dim, h * w, X, pooled, rc->prec, rc->stream));
+    LIS_TRY(lis_avgpool_nhwc_cuda(N, net->feat_dim, h * w, X, pooled, rc->prec, rc->stream));
     if (logits) LIS_TRY(lis_linear_cuda(N, net->feat_dim, net->num_classes, pooled, rc->fc_w, rc->fc_b, logits, rc->stream));
     return LIS_OK;
 }
@@ -319,7 +319,7 @@ lis_status lis_resnet_cuda_forward_dev(lis_resnet_cuda *rc, int N, int H, int W,
     if (!rc->x || N > rc->plan_n || H != rc->plan_h || W != rc->plan_w)
         return lis_err_set("resnet (GPU): batch %d at %dx%d does not fit the plan (%d at %dx%d)", N, H, W, rc->plan_n,
                            rc->plan_h, rc->plan_w);
-    if (rc->nhwc16) return forward16(rc, N, H, W, x, r, logits, taps);
+    if (rc->nhwc) return forward_nhwc(rc, N, H, W, x, r, logits, taps);
     float *X = rc->X, *Y = rc->Y;
     rc->conv_count = 0;
     LIS_TRY(run_conv(rc, &rc->stem, N, H, W, x, NULL, Y, LIS_ACT_NONE));

@@ -16,11 +16,11 @@
  * lis_resnet_forward: conv + bias (+ residual) + ReLU in one igemm epilogue, max pool with
  * the fused ReLU, global average pool, fc. `prec` applies to the convolutions.
  *
- * 16-bit activations (LIS_RESNET_NHWC16=1 with bf16 / fp16; opt-in until a GPU check has
- * timed it): the convolutions run on kernels/conv16_cuda.h instead, activations NHWC in 16 bits
- * from the stem to the global pool, weights packed KRSC in 16 bits at init (the stem's input
- * channels padded to 8). Needs every other convolution's channel counts to be multiples of 8
- * (else the float32 path runs). Taps are converted back to NCHW float32.
+ * NHWC activations (LIS_RESNET_NHWC=1 with tf32 / bf16 / fp16; opt-in until a GPU check has
+ * timed it): the convolutions run on kernels/conv_nhwc_cuda.h instead, activations NHWC from the
+ * stem to the global pool (16-bit for bf16 / fp16, float32 for tf32), weights packed KRSC at init
+ * (the stem's input channels padded to 8). Needs every other convolution's channel counts to be
+ * multiples of 8 (else the NCHW path runs). Taps are converted back to NCHW float32.
  *
  * Memory: one plan per (N, H, W): input, block ping-pong buffers, two bottleneck
  * temporaries, pooled features and logits, plus the preprocessing buffers of
@@ -41,8 +41,9 @@ typedef struct {
     int cin, cout, k, stride, pad;
     float *w;   /* device [cout, cin*k*k], BatchNorm folded */
     float *b;   /* device [cout], BatchNorm folded */
-    void *w16;  /* 16-bit activations: device [cout, k, k, cin16] 16-bit, BatchNorm folded; w is NULL */
-    int cin16;  /* cin rounded up to a multiple of 8 */
+    void *wn;   /* NHWC path: device [cout, k, k, cin_p] of the precision's element type, BatchNorm
+                 * folded; w is NULL */
+    int cin_p;  /* cin rounded up to a multiple of 8 */
 } lis_resnet_cuda_conv;
 
 /* Called after each convolution is queued (for per-layer timing: lis-bench cuda classifier
@@ -53,16 +54,16 @@ typedef void (*lis_resnet_cuda_conv_hook)(void *ctx, int index, const lis_conv2d
 typedef struct {
     const lis_resnet *net;          /* borrowed: architecture, preprocessing config */
     lis_precision prec;
-    int nhwc16;                     /* 1: 16-bit NHWC activations (see above) */
+    int nhwc;                       /* 1: NHWC activations (see above) */
     lis_stream stream;              /* owned */
     lis_resnet_cuda_conv stem;
     lis_resnet_cuda_conv *convs;    /* per block: conv[0..2], ds (4 slots per block) */
     float *fc_w, *fc_b;             /* device */
     /* plan */
     int plan_n, plan_h, plan_w;
-    float *x, *X, *Y, *T1, *T2, *pooled, *logits; /* device (X .. T2 hold 16-bit values with nhwc16) */
-    void *x16;                      /* nhwc16: the input, NHWC 16-bit, channels padded to 8 */
-    float *tapbuf;                  /* nhwc16: a tapped stage in NCHW float32 (allocated on first use) */
+    float *x, *X, *Y, *T1, *T2, *pooled, *logits; /* device (X .. T2 hold NHWC elements with nhwc) */
+    void *xn;                       /* nhwc: the input, NHWC, channels padded to 8 */
+    float *tapbuf;                  /* nhwc: a tapped stage in NCHW float32 (allocated on first use) */
     size_t tap_floats;
     /* classify_images: preprocessing of R x R generator images */
     int pre_r, pre_n;
@@ -76,9 +77,9 @@ typedef struct {
 
 lis_status lis_resnet_cuda_init(lis_resnet_cuda *rc, const lis_resnet *net, const lis_safetensors *st,
                                 lis_precision prec, int device_index);
-/* Whether init takes the 16-bit NHWC path for this net and precision: LIS_RESNET_NHWC16=1,
- * bf16 or fp16, and channel counts that allow it (read at each init). */
-int lis_resnet_cuda_nhwc16_wanted(const lis_resnet *net, lis_precision prec);
+/* Whether init takes the NHWC path for this net and precision: LIS_RESNET_NHWC=1, tf32, bf16
+ * or fp16, and channel counts that allow it (read at each init). */
+int lis_resnet_cuda_nhwc_wanted(const lis_resnet *net, lis_precision prec);
 void lis_resnet_cuda_free(lis_resnet_cuda *rc);
 /* Fresh buffers hold NaN (so an element no kernel writes shows in the tests); returns with the
  * stream idle. */

@@ -1,7 +1,9 @@
 // emu_mma.h — the warp-level tensor-core instructions as the PTX ISA defines them, on the host,
-// for the emulation tests of the mma kernels (tests/test_cuda_emu_gemm16.cu, _conv16.cu): a
-// warp's ldmatrix .x4 (with and without .trans) and mma.m16n8k16 .row.col, values as floats,
-// and the bank-conflict test of an ldmatrix phase. Registers are indexed [lane][reg][half].
+// for the emulation tests of the mma kernels (tests/test_cuda_emu_gemm16.cu, _conv_nhwc.cu): a
+// warp's ldmatrix .x4 (with and without .trans) on 16-bit elements and on 32-bit ones (pairs),
+// mma.m16n8k16 (bf16 / fp16) and mma.m16n8k8 (tf32) .row.col, values as floats, and the
+// bank-conflict test of an ldmatrix phase. 16-bit registers are indexed [lane][reg][half],
+// 32-bit ones [lane][reg].
 #ifndef LIS_TESTS_EMU_MMA_H
 #define LIS_TESTS_EMU_MMA_H
 
@@ -47,10 +49,10 @@ static inline void emu_mma16(const float a[32][4][2], const float b[32][2][2], f
 }
 
 // 16-byte bank groups of one 8-lane phase: distinct when the 8 addresses are conflict-free
-static inline bool emu_phase_conflict_free(const int addr[32], int phase) {
+static inline bool emu_phase_conflict_free(const int addr[32], int phase, int esize = 2) {
     unsigned seen = 0;
     for (int l = 8 * phase; l < 8 * phase + 8; l++) {
-        const unsigned grp = (unsigned)(addr[l] * 2 / 16) % 8; // 2-byte elements, 128-byte rows of banks
+        const unsigned grp = (unsigned)(addr[l] * esize / 16) % 8; // esize-byte elements, 128-byte rows of banks
         if (seen & (1u << grp)) return false;
         seen |= 1u << grp;
     }
@@ -67,6 +69,47 @@ static inline void emu_b_pair(const float r[32][4][2], int jj, float b[4][32][2]
             b[2 * jj + 1][lane][0][e] = r[lane][2][e];
             b[2 * jj + 1][lane][1][e] = r[lane][3][e];
         }
+}
+
+// ldmatrix .x4 (no .trans) on 32-bit elements: an 8x8 matrix of 16-bit values is 8 rows of 4
+// elements, and lane l receives in register j the pair (row l/4, 16-bit columns 2(l%4), 2(l%4)+1)
+// of matrix j, i.e. element (row l/4, column l%4); addr in elements
+static inline void emu_ldmatrix_x4_b32(const float *sm, const int addr[32], float reg[32][4]) {
+    for (int j = 0; j < 4; j++)
+        for (int lane = 0; lane < 32; lane++) reg[lane][j] = sm[addr[8 * j + (lane >> 2)] + (lane & 3)];
+}
+
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32: A 16x8 from a0..a3 of lane (g, t) = (row g,
+// depth t), (g+8, t), (g, t+4), (g+8, t+4); B 8x8 from b0, b1 = (depth t, column g), (t+4, g);
+// D as m16n8k16
+static inline void emu_mma_tf32(const float a[32][4], const float b[32][2], float d[32][4]) {
+    float A[16][8], B[8][8];
+    for (int lane = 0; lane < 32; lane++) {
+        const int g = lane >> 2, t = lane & 3;
+        A[g][t] = a[lane][0];
+        A[g + 8][t] = a[lane][1];
+        A[g][t + 4] = a[lane][2];
+        A[g + 8][t + 4] = a[lane][3];
+        B[t][g] = b[lane][0];
+        B[t + 4][g] = b[lane][1];
+    }
+    for (int lane = 0; lane < 32; lane++) {
+        const int g = lane >> 2, t = lane & 3;
+        for (int r = 0; r < 4; r++) {
+            const int m = g + (r >> 1) * 8, n = 2 * t + (r & 1);
+            for (int k = 0; k < 8; k++) d[lane][r] += A[m][k] * B[k][n];
+        }
+    }
+}
+
+// emu_b_pair for 32-bit registers (b indexed [tile][lane][reg])
+static inline void emu_b_pair_b32(const float r[32][4], int jj, float b[4][32][2]) {
+    for (int lane = 0; lane < 32; lane++) {
+        b[2 * jj][lane][0] = r[lane][0];
+        b[2 * jj][lane][1] = r[lane][1];
+        b[2 * jj + 1][lane][0] = r[lane][2];
+        b[2 * jj + 1][lane][1] = r[lane][3];
+    }
 }
 
 #endif

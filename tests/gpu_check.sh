@@ -24,7 +24,7 @@
 #   nets      build/gpu/tests/test_cuda_nets: generator and classifier vs the bundles and
 #             the CPU backend, the generate -> classify pipeline on the device
 #   sanitize  compute-sanitizer memcheck on test_cuda_ops --quick, racecheck on the
-#             shared-memory kernels (igemm, filtered_lrelu, conv16) --quick
+#             shared-memory kernels (igemm, filtered_lrelu, nhwc_conv) --quick
 #   cli       lis-run generate --device cuda vs --device cpu on the bundled toy generator
 #             (only if the CLI accepts --device cuda)
 #   bench-ops lis-bench cuda ops (every kernel vs cuBLAS / cuDNN, TFLOP/s or GB/s)
@@ -41,8 +41,8 @@
 #             shipped (an "experimental" row): bench-gemm16, the generator b32 bf16/fp16 with
 #             LIS_WINO_CUDA_GEMM16=1 (Winograd on 16-bit operands, lis_gemm16_cuda_batched);
 #             bench-splitk-mma, the classifier b64 tf32/bf16/fp16 with LIS_SPLITK_MMA_CUDA=1;
-#             bench-cls-nhwc16, the classifier b64/b256 bf16/fp16 with LIS_RESNET_NHWC16=1
-#             (16-bit NHWC activations, kernels/conv16), with its per-convolution table
+#             bench-cls-nhwc, the classifier b64/b256 tf32/bf16/fp16 with LIS_RESNET_NHWC=1
+#             (NHWC activations, kernels/conv_nhwc), with its per-convolution table
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
@@ -54,11 +54,11 @@
 #   profile   only when --steps names it: Nsight Compute (ncu) on the GEMM kernels of a few
 #             benchmark cases (LIS_BENCH_ONCE=1), into DIR/ncu.txt: where a kernel's time goes;
 #             LIS_PROFILE_CASES picks cases (default square,conv3x3,conv1x1,square-wmma;
-#             on request wino-l26, mma-3x3, flrelu-l26, gemm16-square, conv16-3x3, conv16-l1)
+#             on request wino-l26, mma-3x3, flrelu-l26, gemm16-square, nhwc-3x3, nhwc-l1)
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile. bench and torch are groups whose parts can be named alone (bench-ops,
-# bench-cls, bench-nosplitk, bench-cls-nhwc16, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
+# bench-cls, bench-nosplitk, bench-cls-nhwc, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
 # bench-direct-tc, bench-gemm16, bench-unbatched, bench-e2e; torch-resnet, torch-sgxl).
 # Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
@@ -438,7 +438,7 @@ $(grep -E 'ERROR SUMMARY|Invalid|Race|hazard|^FAIL|========= [A-Z]' "$LOGS/$name
     san_part sanitize-memcheck 50 --tool memcheck $BUILD/tests/test_cuda_ops --quick
     san_part sanitize-racecheck 30 --tool racecheck $BUILD/tests/test_cuda_ops --quick --op igemm --params 'n=2,c=3,h=11'
     san_part sanitize-racecheck-fl 20 --tool racecheck $BUILD/tests/test_cuda_ops --quick --op filtered_lrelu --params 'L1,'
-    san_part sanitize-racecheck-c16 20 --tool racecheck $BUILD/tests/test_cuda_ops --quick --op conv16 --params 'n=2,h=9,w=7'
+    san_part sanitize-racecheck-nhwc 20 --tool racecheck $BUILD/tests/test_cuda_ops --quick --op nhwc_conv --params 'n=2,h=9,w=7'
     san_part sanitize-memcheck-nets 40 --tool memcheck $BUILD/tests/test_cuda_nets --quick --only pipe
 fi
 
@@ -494,7 +494,7 @@ $(grep -E '^(\||## |per image|per layer|per convolution|built the)' "$LOGS/$name
 }
 
 if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-splitk-mma &&
-    ! want bench-cls-nowino && ! want bench-cls-nhwc16 &&
+    ! want bench-cls-nowino && ! want bench-cls-nhwc &&
     ! want bench-gen && ! want bench-tile2 &&
     ! want bench-direct-tc && ! want bench-gemm16 && ! want bench-unbatched && ! want bench-e2e; then
     :
@@ -526,11 +526,11 @@ else
         bench_step bench-nosplitk 30 classifier --cls-batch 64,256 --precisions fp32 --budget 8 --net-reps 2
         unset LIS_SPLITK_CUDA
     fi
-    # not yet shipped: the reduced-precision ResNet on 16-bit NHWC activations (kernels/conv16)
-    if want_part bench bench-cls-nhwc16 && [ "$(left)" -gt 60 ]; then
-        export LIS_RESNET_NHWC16=1
-        bench_step bench-cls-nhwc16 40 classifier --cls-batch 64,256 --precisions bf16,fp16 --layers --budget 10 --net-reps 2
-        unset LIS_RESNET_NHWC16
+    # not yet shipped: the tensor-core ResNet on NHWC activations (kernels/conv_nhwc)
+    if want_part bench bench-cls-nhwc && [ "$(left)" -gt 60 ]; then
+        export LIS_RESNET_NHWC=1
+        bench_step bench-cls-nhwc 45 classifier --cls-batch 64,256 --precisions tf32,bf16,fp16 --layers --budget 12 --net-reps 2
+        unset LIS_RESNET_NHWC
     fi
     # not yet shipped: the reduced-precision ResNet with split-K on the mma kernels
     if want_part bench bench-splitk-mma && [ "$(left)" -gt 60 ]; then
@@ -678,8 +678,8 @@ else
     prof_case mma-3x3 'layer3 3x3' bf16 2 1
     prof_case flrelu-l26 'c=431,h=278' fp32 2 1 'flrelu_v3'
     prof_case gemm16-square square bf16 2 1 'gemm16' # the 16-bit operand GEMM (lis_gemm16_cuda_batched)
-    prof_case conv16-3x3 'layer3 3x3' bf16 2 1 'conv16' # the 16-bit NHWC convolution (kernels/conv16.cu)
-    prof_case conv16-l1 'layer1 1x1' bf16 2 1 'conv16'  # its memory-bound case: 64 -> 256 at 56 px
+    prof_case nhwc-3x3 'layer3 3x3' bf16 2 1 'nhwc_conv' # the NHWC convolution (kernels/conv_nhwc.cu)
+    prof_case nhwc-l1 'layer1 1x1' bf16 2 1 'nhwc_conv'  # its memory-bound case: 64 -> 256 at 56 px
 fi
 
 # ---------------------------------------------------------------- targets

@@ -11,7 +11,7 @@
  *     slices, image and uint8 image against the bundle; reduced precisions' deviation;
  *  4. resnet50_synth / resnet50_synth_gain / resnet_small_ckpt: stage outputs at batch 1,
  *     layer4 / r / logits at batch 4 against the bundles; r and logits against the CPU
- *     backend; reduced precisions' deviation, and with 16-bit NHWC activations (bf16, fp16);
+ *     backend; reduced precisions' deviation, and with NHWC activations (tf32, bf16, fp16);
  *  5. pipeline: generator images classified without leaving the GPU (uint8, preprocessing,
  *     ResNet) against the CPU pipeline run on the same uint8 images.
  * --quick skips the full-size networks (for compute-sanitizer); --no-full skips only the
@@ -463,33 +463,33 @@ static void test_resnet_synth(const char *bundle, const float *x, int gain) {
         }
         free(lp);
     }
-    /* 16-bit NHWC activations (LIS_RESNET_NHWC16): the operands are rounded where the shipped
-     * path rounds them, plus the activations between layers, so their deviation from float32
-     * is held to 10x the shipped path's (NMSE), and every tapped stage must be finite */
-    for (int prec = LIS_PREC_BF16; prec <= LIS_PREC_FP16; prec++) {
-        lis_resnet_cuda r16;
-        setenv("LIS_RESNET_NHWC16", "1", 1);
-        s = lis_resnet_cuda_init(&r16, &net, &wts, (lis_precision)prec, 0);
-        unsetenv("LIS_RESNET_NHWC16");
-        snprintf(nm, sizeof nm, "%s nhwc16 [%s] to the GPU", bundle, lis_precision_name((lis_precision)prec));
+    /* NHWC activations (LIS_RESNET_NHWC): the operands are rounded where the shipped path rounds
+     * them, plus (bf16 / fp16) the activations between layers, so their deviation from float32 is
+     * held to 10x the shipped path's (NMSE), and the layer4 tap must be finite */
+    for (int prec = LIS_PREC_TF32; prec <= LIS_PREC_FP16; prec++) {
+        lis_resnet_cuda rn;
+        setenv("LIS_RESNET_NHWC", "1", 1);
+        s = lis_resnet_cuda_init(&rn, &net, &wts, (lis_precision)prec, 0);
+        unsetenv("LIS_RESNET_NHWC");
+        snprintf(nm, sizeof nm, "%s nhwc [%s] to the GPU", bundle, lis_precision_name((lis_precision)prec));
         if (!lis_check_ok(s, nm)) continue;
-        lis_check(r16.nhwc16 == 1, "%s: the 16-bit NHWC path is taken", nm);
+        lis_check(rn.nhwc == 1, "%s: the NHWC path is taken", nm);
         float *lp = malloc(nl * 4), *l4 = malloc((size_t)n4 * sizeof(float));
         for (size_t i = 0; i < nl; i++) lp[i] = NAN;
         for (int64_t i = 0; i < n4; i++) l4[i] = NAN;
-        lis_resnet_taps t16 = {{0}};
-        t16.stage[LIS_RESNET_STAGE_LAYER4] = l4;
-        if (lis_check_ok(lis_resnet_cuda_forward(&r16, 4, 224, 224, x, NULL, lp, &t16), "resnet nhwc16 forward")) {
-            snprintf(nm, sizeof nm, "%s logits nhwc16", bundle);
+        lis_resnet_taps tn = {{0}};
+        tn.stage[LIS_RESNET_STAGE_LAYER4] = l4;
+        if (lis_check_ok(lis_resnet_cuda_forward(&rn, 4, 224, 224, x, NULL, lp, &tn), "resnet nhwc forward")) {
+            snprintf(nm, sizeof nm, "%s logits nhwc", bundle);
             const double d = deviation(nm, (lis_precision)prec, lp, logits, nl), bound = 10 * shipped[prec] + 1e-7;
             lis_check(d <= bound, "%s [%s]: NMSE %.3g within 10x the shipped path's %.3g", nm,
                       lis_precision_name((lis_precision)prec), d, shipped[prec]);
-            snprintf(nm, sizeof nm, "%s layer4 nhwc16 (tap)", bundle);
+            snprintf(nm, sizeof nm, "%s layer4 nhwc (tap)", bundle);
             deviation(nm, (lis_precision)prec, l4, t4.stage[LIS_RESNET_STAGE_LAYER4], (size_t)n4);
         }
         free(lp);
         free(l4);
-        lis_resnet_cuda_free(&r16);
+        lis_resnet_cuda_free(&rn);
     }
     free(t4.stage[LIS_RESNET_STAGE_LAYER4]); free(r); free(logits); free(rc_); free(lc);
     lis_st_close(&wts);

@@ -5,7 +5,7 @@
  *   build/tests/test_cuda_ops [--op NAME] [--params SUBSTR] [--quick] [--seed N]
  *     --op      only cases whose op name contains NAME (igemm, conv2d, gemm, cublas, modconv,
  *               filtered_lrelu, bias_act, fc, synth_input, maxpool, avgpool, linear,
- *               preprocess, to_u8, nearest_concat: also runs tapconv; conv16, nhwc16)
+ *               preprocess, to_u8, nearest_concat: also runs tapconv; nhwc_conv, nhwc)
  *     --params  only cases whose full name contains SUBSTR
  *     --quick   small shapes only, no library baselines (cuDNN, cuBLAS): for compute-sanitizer
  *     --seed    the random seed (default: from the clock; printed; LIS_TEST_SEED also works)
@@ -24,11 +24,12 @@
  * to the tf32 bounds: it may pick an FFT or Winograd algorithm. The "wino4" variants
  * (Winograd F(4x4, 3x3)) get 20x the FP32 bounds: their rounding is 5-22x F(2x2)'s
  * (measured by tests/test_cuda_emu_winograd.cu).
- * conv16 (16-bit NHWC in and out): against lis_conv16_ref on the same 16-bit values, which
- * rounds the float64 sum once; the kernel rounds its float32 sum once, so the two differ by at
- * most one 16-bit unit in the last place where the sums straddle a rounding boundary: |got -
- * ref| <= 1e-5 max(1, max|ref|) + ulp, ulp = 2^-7 |ref| (bf16) or 2^-10 |ref| (fp16). The layout
- * conversions and the 16-bit pools: exact.
+ * nhwc_conv (NHWC in and out, tf32 / bf16 / fp16): against lis_nhwc_conv_ref on the same
+ * operands, which rounds the float64 sum once; the kernel's float32 sum differs by float32
+ * rounding, and bf16 / fp16 outputs then by at most one 16-bit unit in the last place where the
+ * two sums straddle a rounding boundary: |got - ref| <= 1e-5 max(1, max|ref|) + (1e-5 + ulp)
+ * |ref|, ulp = 2^-7 (bf16), 2^-10 (fp16), 0 (tf32: float32 outputs). The layout conversions and
+ * the NHWC pools: exact.
  * A filter (--op, --params) that matches no case fails (it would otherwise pass vacuously).
  */
 #include <math.h>
@@ -40,8 +41,8 @@
 
 #include "kernels/bias_act.h"
 #include "kernels/bias_act_cuda.h"
-#include "kernels/conv16.h"
-#include "kernels/conv16_cuda.h"
+#include "kernels/conv_nhwc.h"
+#include "kernels/conv_nhwc_cuda.h"
 #include "kernels/conv2d.h"
 #include "kernels/conv2d_cuda.h"
 #include "kernels/fc.h"
@@ -232,159 +233,160 @@ static void test_conv(void) {
     conv_case(1, 256, 20, 20, 260, 3, 3, 2, 2, 1, 1, 1, 1, LIS_ACT_RELU, 1, 0, 0);
 }
 
-/* ---------------------------------------------------------------- 16-bit NHWC */
+/* ---------------------------------------------------------------- NHWC path */
 
-static uint16_t *rnd16(size_t n, float scale, lis_precision prec) {
-    uint16_t *p = malloc(n * sizeof(uint16_t) + 64);
+/* n random values in prec's NHWC element type (16-bit or float) */
+static void *rnd_nhwc(size_t n, float scale, lis_precision prec) {
+    void *p = malloc(n * lis_nhwc_elem_size(prec) + 64);
     LIS_ASSERT(p);
-    for (size_t i = 0; i < n; i++) p[i] = lis_to16(frand(&g_seed) * scale, prec);
+    for (size_t i = 0; i < n; i++) lis_nhwc_set(p, i, frand(&g_seed) * scale, prec);
     return p;
 }
 
-static float *widen16(const uint16_t *h, size_t n, lis_precision prec) {
+static float *widen_nhwc(const void *h, size_t n, lis_precision prec) {
     float *f = malloc(n * sizeof(float) + 64);
     LIS_ASSERT(f);
-    for (size_t i = 0; i < n; i++) f[i] = lis_from16(h[i], prec);
+    for (size_t i = 0; i < n; i++) f[i] = lis_nhwc_get(h, i, prec);
     return f;
 }
 
-/* a 16-bit device tensor back on the host, widened to float */
-static float *down16(const void *d, size_t n, lis_precision prec) {
-    uint16_t *h = malloc(n * sizeof(uint16_t) + 64);
+/* a device tensor of prec's element type back on the host, widened to float */
+static float *down_nhwc(const void *d, size_t n, lis_precision prec) {
+    const size_t bytes = n * lis_nhwc_elem_size(prec);
+    void *h = malloc(bytes + 64);
     LIS_ASSERT(h);
-    if (lis_dev_d2h(h, d, n * sizeof(uint16_t), g_s) != LIS_OK) {
+    if (lis_dev_d2h(h, d, bytes, g_s) != LIS_OK) {
         lis_check(0, "copy back: %s", lis_err_msg());
-        memset(h, 0xff, n * sizeof(uint16_t));
+        memset(h, 0xff, bytes);
     }
-    float *f = widen16(h, n, prec);
+    float *f = widen_nhwc(h, n, prec);
     free(h);
     return f;
 }
 
-/* bn: 0 lets the kernel pick its block width, 64 / 128 force one (LIS_CONV16_BN) */
-static void conv16_case(int N, int H, int W, int C, int K, int R, int stride, int pad, int relu, int bias, int res,
-                        int alias, int bn, lis_precision prec) {
-    const lis_conv16_params p = {N, H, W, C, K, R, R, stride, pad, relu};
+/* bn: 0 lets the kernel pick its block width, 64 / 128 force one (LIS_NHWC_CONV_BN) */
+static void nhwc_conv_case(int N, int H, int W, int C, int K, int R, int stride, int pad, int relu, int bias, int res,
+                           int alias, int bn, lis_precision prec) {
+    const lis_nhwc_conv_params p = {N, H, W, C, K, R, R, stride, pad, relu};
     char name[256];
-    snprintf(name, sizeof name, "conv16(n=%d,h=%d,w=%d,c=%d,k=%d,r=%d,stride=%d,pad=%d,relu=%d%s%s%s,bn=%s) [%s]", N, H,
-             W, C, K, R, stride, pad, relu, bias ? ",bias" : "", res ? ",res" : "", alias ? "=y" : "",
+    snprintf(name, sizeof name, "nhwc_conv(n=%d,h=%d,w=%d,c=%d,k=%d,r=%d,stride=%d,pad=%d,relu=%d%s%s%s,bn=%s) [%s]", N,
+             H, W, C, K, R, stride, pad, relu, bias ? ",bias" : "", res ? ",res" : "", alias ? "=y" : "",
              bn == 64 ? "64" : bn == 128 ? "128" : "auto", lis_precision_name(prec));
-    if (!want("conv16", name)) return;
+    if (!want("nhwc_conv", name)) return;
     int Ho, Wo;
-    lis_conv16_out_shape(&p, &Ho, &Wo);
+    lis_nhwc_conv_out_shape(&p, &Ho, &Wo);
+    const size_t es = lis_nhwc_elem_size(prec);
     const size_t nx = (size_t)N * H * W * C, nw = (size_t)K * R * R * C, ny = (size_t)N * Ho * Wo * K;
-    uint16_t *x = rnd16(nx, 1.0f, prec), *w = rnd16(nw, 1.0f / sqrtf((float)(C * R * R)), prec);
-    uint16_t *r = res ? rnd16(ny, 1.0f, prec) : NULL, *yr16 = malloc(ny * sizeof(uint16_t) + 64);
+    void *x = rnd_nhwc(nx, 1.0f, prec), *w = rnd_nhwc(nw, 1.0f / sqrtf((float)(C * R * R)), prec);
+    void *r = res ? rnd_nhwc(ny, 1.0f, prec) : NULL, *yr = malloc(ny * es + 64);
     float *b = bias ? rnd((size_t)K, 0.5f) : NULL;
-    LIS_ASSERT(yr16);
-    if (!lis_check_ok(lis_conv16_ref(&p, prec, x, w, b, r, yr16), name)) goto done;
-    void *dx = up(x, nx * 2), *dw_ = up(w, nw * 2), *dr = r ? up(r, ny * 2) : NULL;
+    LIS_ASSERT(yr);
+    if (!lis_check_ok(lis_nhwc_conv_ref(&p, prec, x, w, b, r, yr), name)) goto done;
+    void *dx = up(x, nx * es), *dw_ = up(w, nw * es), *dr = r ? up(r, ny * es) : NULL;
     float *db = b ? up(b, (size_t)K * 4) : NULL;
-    void *dy = dpoison(ny / 2 + 1);
-    if (alias) LIS_ASSERT(lis_dev_h2d(dy, r, ny * 2, g_s) == LIS_OK);
-    if (bn) setenv("LIS_CONV16_BN", bn == 64 ? "64" : "128", 1);
-    const lis_status st = lis_conv16_cuda(&p, dx, dw_, db, alias ? dy : dr, dy, prec, g_s);
-    if (bn) unsetenv("LIS_CONV16_BN");
+    void *dy = dpoison(ny * es / 4 + 1);
+    if (alias) LIS_ASSERT(lis_dev_h2d(dy, r, ny * es, g_s) == LIS_OK);
+    if (bn) setenv("LIS_NHWC_CONV_BN", bn == 64 ? "64" : "128", 1);
+    const lis_status st = lis_nhwc_conv_cuda(&p, dx, dw_, db, alias ? dy : dr, dy, prec, g_s);
+    if (bn) unsetenv("LIS_NHWC_CONV_BN");
     if (ran(st, name)) {
-        float *y = down16(dy, ny, prec), *yr = widen16(yr16, ny, prec);
-        const double mref = max_abs(yr, ny);
-        lis_check_close(name, y, yr, (int64_t)ny, 1e-5 * (mref > 1 ? mref : 1), 1.01 * (prec == LIS_PREC_BF16 ? 0x1p-7 : 0x1p-10));
+        float *y = down_nhwc(dy, ny, prec), *yf = widen_nhwc(yr, ny, prec);
+        const double mref = max_abs(yf, ny), ulp = prec == LIS_PREC_BF16 ? 0x1p-7 : prec == LIS_PREC_FP16 ? 0x1p-10 : 0;
+        lis_check_close(name, y, yf, (int64_t)ny, 1e-5 * (mref > 1 ? mref : 1), 1.01 * ulp + 1e-5);
         free(y);
-        free(yr);
+        free(yf);
     }
     lis_dev_free(dx); lis_dev_free(dw_); lis_dev_free(dr); lis_dev_free(db); lis_dev_free(dy);
 done:
-    free(x); free(w); free(r); free(yr16); free(b);
+    free(x); free(w); free(r); free(yr); free(b);
 }
 
-/* the layout conversions and the 16-bit pools, exact against the float references */
-static void nhwc16_cases(lis_precision prec) {
+/* the layout conversions and the NHWC pools, exact against the float references */
+static void nhwc_cases(lis_precision prec) {
     const char *pn = lis_precision_name(prec);
+    const size_t es = lis_nhwc_elem_size(prec);
     char name[160];
     const int N = 2, C = 3, H = 9, W = 7, Cp = 8, HW = H * W;
-    snprintf(name, sizeof name, "nchw_to_nhwc16 and back (n=%d,c=%d,hw=%d,cp=%d) [%s]", N, C, HW, Cp, pn);
-    if (want("nhwc16", name)) {
+    snprintf(name, sizeof name, "nchw_to_nhwc and back (n=%d,c=%d,hw=%d,cp=%d) [%s]", N, C, HW, Cp, pn);
+    if (want("nhwc", name)) {
         float *x = rnd((size_t)N * C * HW, 2.0f), *back = malloc(sizeof(float) * N * C * HW);
-        uint16_t *ref = malloc(sizeof(uint16_t) * N * HW * Cp);
+        void *ref = malloc(es * N * HW * Cp);
         LIS_ASSERT(back && ref);
-        lis_nchw_to_nhwc16(x, N, C, HW, Cp, prec, ref);
+        lis_nchw_to_nhwc(x, N, C, HW, Cp, prec, ref);
         float *dx = up(x, sizeof(float) * N * C * HW), *db = dpoison((size_t)N * C * HW);
-        void *d16 = dpoison((size_t)N * HW * Cp / 2 + 1);
-        if (ran(lis_nchw_to_nhwc16_cuda(dx, N, C, HW, Cp, d16, prec, g_s), name) &&
-            ran(lis_nhwc16_to_nchw_cuda(d16, N, C, HW, Cp, db, prec, g_s), name)) {
-            float *got = down16(d16, (size_t)N * HW * Cp, prec), *want16 = widen16(ref, (size_t)N * HW * Cp, prec);
-            lis_check_close(name, got, want16, (int64_t)N * HW * Cp, 0, 0);
+        void *dn = dpoison(es * N * HW * Cp / 4 + 1);
+        if (ran(lis_nchw_to_nhwc_cuda(dx, N, C, HW, Cp, dn, prec, g_s), name) &&
+            ran(lis_nhwc_to_nchw_cuda(dn, N, C, HW, Cp, db, prec, g_s), name)) {
+            float *got = down_nhwc(dn, (size_t)N * HW * Cp, prec), *want_ = widen_nhwc(ref, (size_t)N * HW * Cp, prec);
+            lis_check_close(name, got, want_, (int64_t)N * HW * Cp, 0, 0);
             float *y = down(db, (size_t)N * C * HW);
-            lis_nhwc16_to_nchw(ref, N, C, HW, Cp, prec, back);
+            lis_nhwc_to_nchw(ref, N, C, HW, Cp, prec, back);
             lis_check_close(name, y, back, (int64_t)N * C * HW, 0, 0);
-            free(got); free(want16); free(y);
+            free(got); free(want_); free(y);
         }
-        lis_dev_free(dx); lis_dev_free(db); lis_dev_free(d16);
+        lis_dev_free(dx); lis_dev_free(db); lis_dev_free(dn);
         free(x); free(back); free(ref);
     }
     const int mp[][5] = {{2, 16, 9, 11, 0}, {1, 64, 112, 112, 1}, {1, 8, 2, 3, 1}};
     for (int i = 0; i < 3; i++) {
         lis_maxpool_params p = {mp[i][0], mp[i][1], mp[i][2], mp[i][3], 3, 2, 1, mp[i][4]};
-        snprintf(name, sizeof name, "maxpool_nhwc16(n=%d,c=%d,h=%d,w=%d,relu=%d) [%s]", p.N, p.C, p.H, p.W, p.relu, pn);
-        if (!want("nhwc16 maxpool", name)) continue;
+        snprintf(name, sizeof name, "maxpool_nhwc(n=%d,c=%d,h=%d,w=%d,relu=%d) [%s]", p.N, p.C, p.H, p.W, p.relu, pn);
+        if (!want("nhwc maxpool", name)) continue;
         int Ho, Wo;
         lis_maxpool_out_shape(&p, &Ho, &Wo);
         const size_t nx = (size_t)p.N * p.C * p.H * p.W, ny = (size_t)p.N * p.C * Ho * Wo;
-        uint16_t *x16 = rnd16(nx, 1.0f, prec);
+        void *xh = rnd_nhwc(nx, 1.0f, prec), *yh = malloc(ny * es + 64);
         float *xf = malloc(sizeof(float) * nx), *yr = malloc(sizeof(float) * ny), *yn = malloc(sizeof(float) * ny);
-        LIS_ASSERT(xf && yr && yn);
-        lis_nhwc16_to_nchw(x16, p.N, p.C, p.H * p.W, p.C, prec, xf);
+        LIS_ASSERT(xf && yr && yn && yh);
+        lis_nhwc_to_nchw(xh, p.N, p.C, p.H * p.W, p.C, prec, xf);
         lis_maxpool_ref(&p, xf, yr);
-        void *dx = up(x16, nx * 2), *dy = dpoison(ny / 2 + 1);
-        if (ran(lis_maxpool_nhwc16_cuda(&p, dx, dy, prec, g_s), name)) {
-            float *y = down16(dy, ny, prec); /* NHWC: compare in NCHW order */
-            uint16_t *y16 = malloc(ny * 2);
-            LIS_ASSERT(y16);
-            for (size_t j = 0; j < ny; j++) y16[j] = lis_to16(y[j], prec);
-            lis_nhwc16_to_nchw(y16, p.N, p.C, Ho * Wo, p.C, prec, yn);
+        void *dx = up(xh, nx * es), *dy = dpoison(ny * es / 4 + 1);
+        if (ran(lis_maxpool_nhwc_cuda(&p, dx, dy, prec, g_s), name)) {
+            if (lis_dev_d2h(yh, dy, ny * es, g_s) != LIS_OK) memset(yh, 0xff, ny * es);
+            lis_nhwc_to_nchw(yh, p.N, p.C, Ho * Wo, p.C, prec, yn); /* compare in NCHW order */
             lis_check_close(name, yn, yr, (int64_t)ny, 0, 0);
-            free(y); free(y16);
         }
         lis_dev_free(dx); lis_dev_free(dy);
-        free(x16); free(xf); free(yr); free(yn);
+        free(xh); free(yh); free(xf); free(yr); free(yn);
     }
     const int ap[][3] = {{3, 2048, 49}, {2, 8, 1}};
     for (int i = 0; i < 2; i++) {
         const int n = ap[i][0], c = ap[i][1], hw = ap[i][2];
-        snprintf(name, sizeof name, "avgpool_nhwc16(n=%d,c=%d,hw=%d) [%s]", n, c, hw, pn);
-        if (!want("nhwc16 avgpool", name)) continue;
-        uint16_t *x16 = rnd16((size_t)n * hw * c, 1.0f, prec);
+        snprintf(name, sizeof name, "avgpool_nhwc(n=%d,c=%d,hw=%d) [%s]", n, c, hw, pn);
+        if (!want("nhwc avgpool", name)) continue;
+        void *xh = rnd_nhwc((size_t)n * hw * c, 1.0f, prec);
         float *xf = malloc(sizeof(float) * n * hw * c), *yr = malloc(sizeof(float) * n * c);
         LIS_ASSERT(xf && yr);
-        lis_nhwc16_to_nchw(x16, n, c, hw, c, prec, xf);
+        lis_nhwc_to_nchw(xh, n, c, hw, c, prec, xf);
         lis_avgpool_global_ref(n, c, hw, 1, xf, yr);
-        void *dx = up(x16, (size_t)n * hw * c * 2);
+        void *dx = up(xh, (size_t)n * hw * c * es);
         float *dy = dpoison((size_t)n * c);
-        if (ran(lis_avgpool_nhwc16_cuda(n, c, hw, dx, dy, prec, g_s), name)) {
+        if (ran(lis_avgpool_nhwc_cuda(n, c, hw, dx, dy, prec, g_s), name)) {
             float *y = down(dy, (size_t)n * c);
             lis_check_close(name, y, yr, (int64_t)n * c, 0, 0); /* the same values summed in the same order */
             free(y);
         }
         lis_dev_free(dx); lis_dev_free(dy);
-        free(x16); free(xf); free(yr);
+        free(xh); free(xf); free(yr);
     }
 }
 
-static void test_conv16(void) {
-    for (int prec = LIS_PREC_BF16; prec <= LIS_PREC_FP16; prec++) {
-        const lis_precision pc = (lis_precision)prec;
-        nhwc16_cases(pc);
-        conv16_case(2, 9, 7, 16, 24, 3, 1, 1, 1, 1, 0, 0, 0, pc);
-        conv16_case(2, 9, 7, 16, 24, 3, 1, 1, 0, 1, 1, 1, 128, pc);   /* residual aliasing y, wide block */
-        conv16_case(1, 11, 10, 32, 200, 3, 2, 1, 1, 1, 0, 0, 64, pc); /* stride 2, channel tail */
-        conv16_case(3, 7, 7, 40, 136, 1, 1, 0, 1, 1, 1, 0, 128, pc);  /* 1x1, depth tail */
-        conv16_case(2, 8, 8, 24, 64, 1, 2, 0, 0, 0, 0, 0, 0, pc);     /* 1x1 stride 2 */
-        conv16_case(1, 20, 17, 8, 64, 7, 2, 3, 0, 1, 0, 0, 0, pc);    /* the stem, channels padded to 8 */
+static void test_nhwc(void) {
+    const lis_precision precs[] = {LIS_PREC_BF16, LIS_PREC_FP16, LIS_PREC_TF32};
+    for (int i = 0; i < 3; i++) {
+        const lis_precision pc = precs[i];
+        nhwc_cases(pc);
+        nhwc_conv_case(2, 9, 7, 16, 24, 3, 1, 1, 1, 1, 0, 0, 0, pc);
+        nhwc_conv_case(2, 9, 7, 16, 24, 3, 1, 1, 0, 1, 1, 1, 128, pc);   /* residual aliasing y, wide block */
+        nhwc_conv_case(1, 11, 10, 32, 200, 3, 2, 1, 1, 1, 0, 0, 64, pc); /* stride 2, channel tail */
+        nhwc_conv_case(3, 7, 7, 40, 136, 1, 1, 0, 1, 1, 1, 0, 128, pc);  /* 1x1, depth tail */
+        nhwc_conv_case(2, 8, 8, 24, 64, 1, 2, 0, 0, 0, 0, 0, 0, pc);     /* 1x1 stride 2 */
+        nhwc_conv_case(1, 20, 17, 8, 64, 7, 2, 3, 0, 1, 0, 0, 0, pc);    /* the stem, channels padded to 8 */
         if (g_quick) continue;
-        conv16_case(4, 14, 14, 256, 256, 3, 1, 1, 1, 1, 0, 0, 0, pc); /* ResNet layer3 */
-        conv16_case(4, 14, 14, 1024, 256, 1, 1, 0, 1, 1, 0, 0, 128, pc);
-        conv16_case(2, 7, 7, 512, 2048, 1, 1, 0, 1, 1, 1, 1, 0, pc);  /* layer4 expand + residual */
-        conv16_case(2, 56, 56, 64, 64, 3, 1, 1, 1, 1, 0, 0, 0, pc);   /* layer1 */
+        nhwc_conv_case(4, 14, 14, 256, 256, 3, 1, 1, 1, 1, 0, 0, 0, pc); /* ResNet layer3 */
+        nhwc_conv_case(4, 14, 14, 1024, 256, 1, 1, 0, 1, 1, 0, 0, 128, pc);
+        nhwc_conv_case(2, 7, 7, 512, 2048, 1, 1, 0, 1, 1, 1, 1, 0, pc);  /* layer4 expand + residual */
+        nhwc_conv_case(2, 56, 56, 64, 64, 3, 1, 1, 1, 1, 0, 0, 0, pc);   /* layer1 */
     }
 }
 
@@ -999,7 +1001,7 @@ int main(int argc, char **argv) {
         return lis_test_finish();
     double t0 = lis_now();
     test_conv();
-    test_conv16();
+    test_nhwc();
     test_gemm();
     test_modconv();
     test_flrelu();

@@ -1,0 +1,215 @@
+// conv_nhwc.cu — the convolution on NHWC activations (kernels/conv_nhwc.h, conv_nhwc_cuda.h):
+// an implicit GEMM on mma.sync whose operands reach shared memory by 16-byte cp.async and reach
+// the tensor cores by ldmatrix, the way cuDNN's NHWC kernels do. bf16 / fp16: 16-bit activations,
+// m16n8k16; tf32: float32 activations rounded to tf32 at the fragment (cvt.rna), m16n8k8.
+//
+// Why: the shipped tensor-core classifier keeps float32 NCHW activations and rounds them when
+// it reads a fragment (kernels/igemm_mma.cu): scalar shared loads and a conversion per pair,
+// twice the operand traffic in bf16/fp16, and 4-byte gathers for every 3x3 tap. It runs
+// ResNet-50 b64 at 0.64x / 0.46x / 0.43x cuDNN in tf32 / bf16 / fp16 (H200, 2026-11-27). In
+// NHWC one 16-byte copy is 8 (or 4) channels of one pixel at one tap, for every layer
+// (C % 8 == 0), so 1x1, 3x3 and strided convolutions share one gather; the epilogue (bias,
+// residual, ReLU) stages the tile in shared memory and writes the next layer's input with
+// 16-byte stores, 8 channels of a pixel at a time.
+//
+// Tiles: 128 pixels x BN channels (128, or 64 for narrow layers and small grids) x 64 bytes of
+// depth, 256 threads = 8 warps, 4 cp.async stages (80 KB at BN 128): two blocks per SM. The
+// index arithmetic is in kernels/conv_nhwc_frag.cuh (replayed on the host by
+// test_cuda_emu_conv_nhwc).
+#include "kernels/conv_nhwc_frag.cuh"
+#include "kernels/mma_ptx.cuh"
+#include "kernels/nhwc_vec.cuh"
+#include "runtime/cuda_common.cuh"
+
+extern "C" {
+#include "kernels/conv_nhwc_cuda.h"
+}
+
+namespace {
+
+using namespace lis_cn;
+constexpr int ST = 4;
+
+template <int P> __host__ __device__ constexpr int elem_bytes() { return P == LIS_PREC_TF32 ? 4 : 2; }
+template <int BN> constexpr size_t smem_bytes() { return (size_t)ST * Tile<BN, 2>::STAGE * 2; } // same for E = 4
+static_assert((size_t)ST * Tile<128, 4>::STAGE * 4 == smem_bytes<128>(), "both element sizes, the same stage bytes");
+static_assert(sizeof(float) * BM * Out<128>::LDS <= smem_bytes<128>() && sizeof(float) * BM * Out<64>::LDS <= smem_bytes<64>(),
+              "the epilogue's float32 tile must fit in the pipeline's shared memory");
+
+struct Args {
+    Geo g;
+    const void *x, *w, *res;
+    const float *bias;
+    void *y;
+    int relu;
+};
+
+// one mma step of a warp: fragments of its MI x 4 tiles at depth kk of stage S
+template <int P, int BN, int MI>
+__device__ __forceinline__ void mma_step(const typename Act<P>::T *S, int wm, int wn, int kk, int lane,
+                                         float (&acc)[MI][4][4]) {
+    constexpr int E = elem_bytes<P>();
+    uint32_t af[MI][4], bf[4][2];
+#pragma unroll
+    for (int i = 0; i < MI; i++) ldmatrix_x4(af[i], S + a_ldm<BN, E>(wm, i, kk, lane));
+#pragma unroll
+    for (int jj = 0; jj < 2; jj++) ldmatrix_b_pair<false>(bf, jj, S + b_ldm<E>(wn, jj, kk, lane));
+    if constexpr (P == LIS_PREC_TF32) { // round the float32 operands (cvt.rna), as igemm_mma does
+#pragma unroll
+        for (int i = 0; i < MI; i++)
+#pragma unroll
+            for (int r = 0; r < 4; r++) af[i][r] = tf32(__uint_as_float(af[i][r]));
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int r = 0; r < 2; r++) bf[j][r] = tf32(__uint_as_float(bf[j][r]));
+#pragma unroll
+        for (int i = 0; i < MI; i++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) mma8_tf32(acc[i][j], af[i], bf[j]);
+    } else {
+#pragma unroll
+        for (int i = 0; i < MI; i++)
+#pragma unroll
+            for (int j = 0; j < 4; j++) mma16<P>(acc[i][j], af[i], bf[j]);
+    }
+}
+
+template <int P, int BN>
+__global__ __launch_bounds__(THREADS, 2) void nhwc_conv_kernel(Args a) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+    constexpr int E = elem_bytes<P>();
+    using T = Tile<BN, E>;
+    using El = typename Act<P>::T;
+    extern __shared__ float4 cn_smem[];
+    El *const sm = reinterpret_cast<El *>(cn_smem);
+    const El *const x = static_cast<const El *>(a.x), *const w = static_cast<const El *>(a.w);
+    const Geo &g = a.g;
+    const int t = threadIdx.x, lane = t & 31, warp = t >> 5;
+    const int wm = warp / T::WN, wn = warp % T::WN;
+    const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
+    const int nk = (g.Kd + Elem<E>::BK - 1) / Elem<E>::BK, ch = chunk_of(t);
+    const Pix px0 = pix_of(g, m0 + a_row(t, 0)), px1 = pix_of(g, m0 + a_row(t, 1));
+
+    auto issue = [&](int kt) {
+        El *const S = sm + (kt % ST) * T::STAGE;
+        const int d = depth_of<E>(kt, t);
+        const Tap e = tap_of(g, d); // one division pair per thread and stage, shared by its copies
+        const int64_t s0 = a_src(g, px0, e), s1 = a_src(g, px1, e);
+        cp16(S + a_dst<E>(a_row(t, 0), ch), x + (s0 < 0 ? 0 : s0), s0 >= 0);
+        cp16(S + a_dst<E>(a_row(t, 1), ch), x + (s1 < 0 ? 0 : s1), s1 >= 0);
+#pragma unroll
+        for (int q = 0; q < T::B_COPIES; q++) {
+            const int64_t sb = b_src(g, n0 + b_row(t, q), d);
+            cp16(S + b_dst<E>(b_row(t, q), ch), w + (sb < 0 ? 0 : sb), sb >= 0);
+        }
+    };
+
+    float acc[T::MI][4][4];
+    zero_acc(acc);
+    pipeline_prologue<ST>(nk, issue);
+    for (int kt = 0; kt < nk; kt++) {
+        pipeline_advance<ST>(kt, nk, issue);
+        const El *const S = sm + (kt % ST) * T::STAGE;
+#pragma unroll
+        for (int kk = 0; kk < Elem<E>::BK; kk += Elem<E>::KSTEP) mma_step<P, BN>(S, wm, wn, kk, lane, acc);
+    }
+    cp_wait<0>();
+    __syncthreads(); // every warp is done with the stages: they become the output tile
+
+    // epilogue, 1: the accumulators into the float32 tile (pairs of adjacent channels)
+    float *const O = reinterpret_cast<float *>(cn_smem);
+#pragma unroll
+    for (int i = 0; i < T::MI; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+#pragma unroll
+            for (int h = 0; h < 2; h++)
+                *reinterpret_cast<float2 *>(O + stage_off<BN>(c_row<BN, E>(wm, i, lane, 2 * h), c_col(wn, j, lane, 0))) =
+                    make_float2(acc[i][j][2 * h], acc[i][j][2 * h + 1]);
+    __syncthreads();
+    // 2: 8 channels of one pixel per thread and pass: + bias, + residual (may alias y: each
+    // thread reads its 8 values before it writes them), ReLU, the output type, wide stores
+    const El *const res = static_cast<const El *>(a.res);
+    El *const y = static_cast<El *>(a.y);
+    const int col = out_col<BN>(t), n = n0 + col;
+    if (n < g.K) { // K % 8 == 0: the 8 channels are all inside or all outside
+        float bv[8];
+#pragma unroll
+        for (int e = 0; e < 8; e++) bv[e] = a.bias ? __ldg(a.bias + n + e) : 0.0f;
+#pragma unroll
+        for (int pass = 0; pass < Out<BN>::PASSES; pass++) {
+            const int row = out_row<BN>(t, pass), m = m0 + row;
+            if (m >= g.M) continue;
+            const float4 *src = reinterpret_cast<const float4 *>(O + stage_off<BN>(row, col));
+            const float4 lo = src[0], hi = src[1];
+            float v[8] = {lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w}, rv[8];
+            const int64_t off = (int64_t)m * g.K + n;
+            if (res) load8<P>(res + off, rv);
+#pragma unroll
+            for (int e = 0; e < 8; e++) {
+                v[e] += bv[e];
+                if (res) v[e] += rv[e];
+                if (a.relu) v[e] = fmaxf(v[e], 0.0f);
+            }
+            store8<P>(y + off, v);
+        }
+    }
+#else
+    __trap(); // mma.sync and ldmatrix need sm_80 or newer
+#endif
+}
+
+template <int P, int BN>
+lis_status launch(const Args &a, lis_stream s) {
+    cudaError_t e = cudaFuncSetAttribute(nhwc_conv_kernel<P, BN>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                         (int)smem_bytes<BN>());
+    if (e != cudaSuccess)
+        return lis_err_set("nhwc conv: %zu bytes of shared memory: %s", smem_bytes<BN>(), cudaGetErrorString(e));
+    const dim3 grid((unsigned)lis_ceil_div(a.g.M, BM), (unsigned)lis_ceil_div(a.g.K, BN));
+    nhwc_conv_kernel<P, BN><<<grid, THREADS, smem_bytes<BN>(), LIS_STREAM(s)>>>(a);
+    return lis_cuda_launched(P == LIS_PREC_TF32 ? "nhwc_conv_tf32" : P == LIS_PREC_BF16 ? "nhwc_conv_bf16" : "nhwc_conv_fp16", s);
+}
+
+template <int P> lis_status launch_bn(const Args &a, bool wide, lis_stream s) {
+    return wide ? launch<P, 128>(a, s) : launch<P, 64>(a, s);
+}
+
+} // namespace
+
+extern "C" {
+
+int lis_nhwc_conv_block_n(int M, int K) {
+    // read at every call (a few hundred per forward), so that a test can switch it between cases
+    const char *e = getenv("LIS_NHWC_CONV_BN");
+    if (e && !strcmp(e, "64")) return 64;
+    if (e && !strcmp(e, "128")) return 128;
+    // 128 channels per block when the layer is that wide and the grid still fills two blocks
+    // per SM; else 64 (no half-empty tiles at K = 64, twice the blocks on small maps)
+    const long blocks128 = (long)lis_ceil_div(M, BM) * lis_ceil_div(K, 128);
+    return K % 128 == 0 && blocks128 >= 2L * lis_cuda_sm_count() ? 128 : 64;
+}
+
+lis_status lis_nhwc_conv_cuda(const lis_nhwc_conv_params *p, const void *x, const void *w, const float *bias,
+                              const void *res, void *y, lis_precision prec, lis_stream s) {
+    LIS_TRY(lis_nhwc_conv_check(p));
+    LIS_TRY(lis_nhwc_prec_check(prec, "nhwc conv"));
+    if (((uintptr_t)x | (uintptr_t)w | (uintptr_t)y | (uintptr_t)res) & 15)
+        return lis_err_set("nhwc conv: x, w, y and res must be 16-byte aligned");
+    Args a;
+    a.g.N = p->N; a.g.H = p->H; a.g.W = p->W; a.g.C = p->C; a.g.K = p->K; a.g.R = p->R; a.g.S = p->S;
+    a.g.stride = p->stride; a.g.pad = p->pad;
+    lis_nhwc_conv_out_shape(p, &a.g.Ho, &a.g.Wo);
+    a.g.M = p->N * a.g.Ho * a.g.Wo;
+    a.g.Kd = p->R * p->S * p->C;
+    a.x = x; a.w = w; a.res = res; a.bias = bias; a.y = y; a.relu = p->relu;
+    if (lis_ceil_div(p->K, 64) > 65535) return lis_err_set("nhwc conv: K = %d too large for the grid", p->K);
+    const bool wide = lis_nhwc_conv_block_n(a.g.M, p->K) == 128;
+    switch (prec) {
+    case LIS_PREC_TF32: return launch_bn<LIS_PREC_TF32>(a, wide, s);
+    case LIS_PREC_BF16: return launch_bn<LIS_PREC_BF16>(a, wide, s);
+    default: return launch_bn<LIS_PREC_FP16>(a, wide, s);
+    }
+}
+
+} // extern "C"

@@ -1,0 +1,47 @@
+/* conv_nhwc_cuda.h — the NHWC path of the tensor-core precisions on the GPU
+ * (kernels/conv_nhwc.cu, kernels/nhwc.cu): the convolution of kernels/conv_nhwc.h and the
+ * layout and pooling kernels around it, so that a classifier in tf32 / bf16 / fp16 keeps its
+ * activations NHWC (16-bit for bf16 / fp16, float32 for tf32) from the first convolution to the
+ * global average pool. Device pointers, 16-byte aligned; activation tensors are void * of the
+ * precision's element type (lis_nhwc_elem_size). C header.
+ */
+#ifndef LIS_CONV_NHWC_CUDA_H
+#define LIS_CONV_NHWC_CUDA_H
+
+#include "runtime/backend.h"
+#include "runtime/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#include "kernels/conv_nhwc.h"
+#include "kernels/pool.h"
+
+/* y = conv(x, w) + bias (+ res), ReLU if p->relu: kernels/conv_nhwc.h's definition up to the
+ * float32 order of the sum. prec: tf32, bf16 or fp16. */
+lis_status lis_nhwc_conv_cuda(const lis_nhwc_conv_params *p, const void *x, const void *w, const float *bias,
+                              const void *res, void *y, lis_precision prec, lis_stream s);
+/* The output channels per block the convolution picks for M pixels and K channels (64 or
+ * 128; LIS_NHWC_CONV_BN=64|128 forces one). */
+int lis_nhwc_conv_block_n(int M, int K);
+
+/* NCHW float32 [N][C][HW] -> NHWC [N][HW][Cp], channels C..Cp-1 zero (Cp % 8 == 0). */
+lis_status lis_nchw_to_nhwc_cuda(const float *x, int N, int C, int HW, int Cp, void *y, lis_precision prec,
+                                 lis_stream s);
+/* NHWC [N][HW][Cp] -> NCHW float32 [N][C][HW] (the first C channels; taps, tests). */
+lis_status lis_nhwc_to_nchw_cuda(const void *x, int N, int C, int HW, int Cp, float *y, lis_precision prec,
+                                 lis_stream s);
+/* Max pool of kernels/pool.h on NHWC tensors (p->C % 8 == 0): the same value, bit for bit, as
+ * the float pool of the widened input (rounding to 16 bits is monotonic). */
+lis_status lis_maxpool_nhwc_cuda(const lis_maxpool_params *p, const void *x, void *y, lis_precision prec,
+                                 lis_stream s);
+/* Global average pool: NHWC [N][HW][C] -> float32 [N][C] (float32 sum over the pixels in
+ * order, then the division, as the NCHW pool). */
+lis_status lis_avgpool_nhwc_cuda(int N, int C, int HW, const void *x, float *y, lis_precision prec, lis_stream s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

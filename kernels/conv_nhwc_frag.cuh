@@ -1,0 +1,154 @@
+// conv_nhwc_frag.cuh — the index arithmetic of the NHWC convolution kernel (kernels/conv_nhwc.cu):
+// which global element each thread's 16-byte copies read, where they land in shared memory,
+// where each lane points ldmatrix, and which output element each accumulator is. __host__
+// __device__, so that tests/test_cuda_emu_conv_nhwc.cu replays whole blocks on the host (copies,
+// ldmatrix, mma as the PTX ISA defines them, the epilogue) against the CPU reference.
+//
+// E is the element size: 2 (bf16 / fp16 activations, mma.m16n8k16) or 4 (float32 activations,
+// tf32 mma.m16n8k8). Every stage is laid out in bytes the same way for both: a row holds 64
+// bytes of depth (32 or 16 elements) padded to 80, a copy is 16 bytes (8 or 4 elements), an
+// mma step takes 32 bytes of depth (16 or 8 elements), and ldmatrix treats 4-byte elements as
+// pairs of 16-bit ones, which puts (row g, element t) in lane (g, t): the tf32 fragment layout.
+//
+// The GEMM: rows m = output pixels (n, oy, ox) in NHWC order, columns = output channels k,
+// depth d = (r, s, c) with c fastest (the KRSC weights' row order). A [pixel][depth] is gathered
+// from the input (one copy = 8 or 4 channels of one pixel at one tap; C % 8 == 0 keeps a copy
+// inside one tap), B [channel][depth] is a weight row. The 8 row addresses of an ldmatrix phase
+// are 80 bytes apart: 8 distinct 16-byte bank groups.
+#ifndef LIS_CONV_NHWC_FRAG_CUH
+#define LIS_CONV_NHWC_FRAG_CUH
+
+#include <stdint.h>
+
+namespace lis_cn {
+
+constexpr int BM = 128, THREADS = 256;
+constexpr int FAR = -(1 << 29); // a coordinate that fails every bounds check
+
+template <int E> struct Elem {
+    static constexpr int CH = 16 / E;      // elements per 16-byte copy
+    static constexpr int BK = 64 / E;      // depth per stage
+    static constexpr int LDK = BK + CH;    // elements per shared row (80 bytes)
+    static constexpr int KSTEP = 32 / E;   // depth per mma step (m16n8k16 / m16n8k8)
+};
+
+// BN (output channels per block) 128 or 64; 8 warps as WM x WN, each (16 MI) x 32
+template <int BN, int E> struct Tile {
+    static constexpr int WN = BN / 32, WM = 8 / WN, MI = BM / WM / 16;
+    static constexpr int STAGE = (BM + BN) * Elem<E>::LDK; // elements per stage
+    static constexpr int B_COPIES = BN * 4 / THREADS;      // 16-byte copies of B per thread: 2 or 1
+};
+
+struct Geo {
+    int N, H, W, C, K, R, S, stride, pad, Ho, Wo;
+    int M, Kd; // pixels N*Ho*Wo, depth R*S*C
+};
+
+// The A row (output pixel) of a thread's copy q (0, 1): row (t >> 2) + 64 q; depth chunk t & 3
+// (4 copies of 16 bytes per 64-byte row).
+struct Pix {
+    int64_t base; // first element of the image: b*H*W*C
+    int iy0, ix0; // top-left input coordinate of the window; FAR past the last pixel
+};
+__host__ __device__ inline int a_row(int t, int q) { return (t >> 2) + 64 * q; }
+__host__ __device__ inline int chunk_of(int t) { return t & 3; }
+// the first depth index of a thread's copies of stage kt
+template <int E> __host__ __device__ inline int depth_of(int kt, int t) {
+    return kt * Elem<E>::BK + chunk_of(t) * Elem<E>::CH;
+}
+
+__host__ __device__ inline Pix pix_of(const Geo &g, int m) {
+    Pix p;
+    if (m >= g.M) {
+        p.base = 0; p.iy0 = FAR; p.ix0 = FAR;
+        return p;
+    }
+    const int hw = g.Ho * g.Wo, b = m / hw, r = m - b * hw, oy = r / g.Wo, ox = r - oy * g.Wo;
+    p.base = (int64_t)b * g.H * g.W * g.C;
+    p.iy0 = oy * g.stride - g.pad;
+    p.ix0 = ox * g.stride - g.pad;
+    return p;
+}
+
+// The tap and first channel of depth d (a multiple of the copy width); dy = FAR past the depth
+struct Tap {
+    int dy, dx, c;
+};
+__host__ __device__ inline Tap tap_of(const Geo &g, int d) {
+    Tap e;
+    if (d >= g.Kd) {
+        e.dy = FAR; e.dx = 0; e.c = 0;
+        return e;
+    }
+    const int rs = d / g.C, r = rs / g.S;
+    e.c = d - rs * g.C;
+    e.dy = r;
+    e.dx = rs - r * g.S;
+    return e;
+}
+
+// element offset in x of an A copy, or -1 when it is zero (padding, past the pixels or the depth)
+__host__ __device__ inline int64_t a_src(const Geo &g, const Pix &p, const Tap &e) {
+    const int iy = p.iy0 + e.dy, ix = p.ix0 + e.dx;
+    if ((unsigned)iy >= (unsigned)g.H || (unsigned)ix >= (unsigned)g.W) return -1;
+    return p.base + ((int64_t)iy * g.W + ix) * g.C + e.c;
+}
+
+// B copy q of thread t: weight row (output channel); its element offset in w, or -1 past the
+// channels or the depth
+__host__ __device__ inline int b_row(int t, int q) { return (t >> 2) + 64 * q; }
+__host__ __device__ inline int64_t b_src(const Geo &g, int k, int d) {
+    return k < g.K && d < g.Kd ? (int64_t)k * g.Kd + d : -1;
+}
+
+// shared offsets (elements) of a copy within a stage: A rows first, then the BM.. B rows
+template <int E> __host__ __device__ inline int a_dst(int row, int chunk) {
+    return row * Elem<E>::LDK + chunk * Elem<E>::CH;
+}
+template <int E> __host__ __device__ inline int b_dst(int row, int chunk) {
+    return (BM + row) * Elem<E>::LDK + chunk * Elem<E>::CH;
+}
+
+// A fragment i of warp row wm at depth kk: lanes 0-15 rows 0-15 at kk, lanes 16-31 the same rows
+// 16 bytes further: ldmatrix.x4 gives a0..a3 of m16n8k16 (16-bit) or of m16n8k8 (tf32)
+template <int BN, int E> __host__ __device__ inline int a_ldm(int wm, int i, int kk, int lane) {
+    return (wm * Tile<BN, E>::MI * 16 + i * 16 + (lane & 15)) * Elem<E>::LDK + kk + (lane >> 4) * Elem<E>::CH;
+}
+// B (rows = channels, depth contiguous: the "col" operand, no transpose) at depth kk, channels
+// wn*32 + jj*16 .. +15: lanes 0-7 channels 0-7 at kk, 8-15 the same 16 bytes further, 16-23
+// channels 8-15 at kk, 24-31 16 bytes further; ldmatrix.x4 gives b0, b1 of n8 tile 2jj, then b0,
+// b1 of tile 2jj + 1
+template <int E> __host__ __device__ inline int b_ldm(int wn, int jj, int kk, int lane) {
+    return (BM + wn * 32 + jj * 16 + (lane & 7) + ((lane >> 4) << 3)) * Elem<E>::LDK + kk +
+           ((lane >> 3) & 1) * Elem<E>::CH;
+}
+
+// accumulator r (0..3) of fragment (i, j) of a lane: pixel row and channel relative to the block
+// (the C layout of m16n8, the same for both mma shapes)
+template <int BN, int E> __host__ __device__ inline int c_row(int wm, int i, int lane, int r) {
+    return wm * Tile<BN, E>::MI * 16 + i * 16 + (lane >> 2) + (r >> 1) * 8;
+}
+__host__ __device__ inline int c_col(int wn, int j, int lane, int r) { return wn * 32 + j * 8 + 2 * (lane & 3) + (r & 1); }
+
+// The epilogue goes through shared memory (the pipeline's stages, free by then): the warps store
+// their float32 accumulators as pairs into a [BM][BN + 8] tile (row stride = 8 mod 32 floats: the
+// 16 lanes of a half-warp, rows g = 0..3 x columns 2t, hit 32 distinct banks), then every thread
+// takes 8 adjacent channels of one pixel at a time, so that the residual loads and the output
+// stores are 16 bytes wide (two of them for float32) and a row of the tile is contiguous NHWC
+// output.
+template <int BN> struct Out {
+    static constexpr int LDS = BN + 8;                     // floats per staged row
+    static constexpr int CHUNKS = BN / 8;                  // 8-channel chunks per row
+    static constexpr int ROWS_PER_PASS = THREADS / CHUNKS; // 16 or 32
+    static constexpr int PASSES = BM / ROWS_PER_PASS;      // 8 or 4
+};
+template <int BN> __host__ __device__ inline int stage_off(int row, int col) { return row * Out<BN>::LDS + col; }
+// the pixel row and first channel of pass `pass` of thread t
+template <int BN> __host__ __device__ inline int out_row(int t, int pass) {
+    return pass * Out<BN>::ROWS_PER_PASS + t / Out<BN>::CHUNKS;
+}
+template <int BN> __host__ __device__ inline int out_col(int t) { return (t % Out<BN>::CHUNKS) * 8; }
+
+} // namespace lis_cn
+
+#endif
