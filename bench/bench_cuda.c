@@ -692,7 +692,7 @@ done:
 
 typedef struct {
     int kind; /* 0 bias_act v1, 1 bias_act v2, 2 fc v1, 3 fc v2, 4 linear v1, 5 linear v2, 6 maxpool, 7 avgpool,
-                 8 preprocess, 9 to_u8, 10 synth_input */
+                 8 preprocess, 9 to_u8, 10 synth_input, 11 maxpool NHWC, 12 avgpool NHWC, 13 NCHW -> NHWC */
     lis_bias_act_params ba;
     lis_fc_dev *fc;
     lis_maxpool_params mp;
@@ -702,6 +702,8 @@ typedef struct {
     const float *x, *w, *b;
     float *y;
     void *ws;
+    const void *xn; /* NHWC tensors of prec's element type (kinds 11-13) */
+    void *yn;
     int N, C, H, W, in, out;
     int64_t inner;
 } small_ctx;
@@ -720,6 +722,9 @@ static lis_status run_small(void *c) {
     case 8: return lis_preprocess_cuda(k->pre, k->N, k->ws, k->y, (char *)k->ws + (size_t)k->N * k->H * k->W * 3, S);
     case 9: return lis_to_u8_cuda(k->x, k->N, 3, k->H, k->W, k->ws, S);
     case 10: return lis_synth_input_cuda(k->si, k->x, k->in, k->y, NULL, k->N, k->ws, k->prec, S);
+    case 11: return lis_maxpool_nhwc_cuda(&k->mp, k->xn, k->yn, k->prec, S);
+    case 12: return lis_avgpool_nhwc_cuda(k->N, k->C, k->H * k->W, k->xn, k->y, k->prec, S);
+    case 13: return lis_nchw_to_nhwc_cuda(k->x, k->N, k->C, k->H * k->W, 8, k->yn, k->prec, S);
     }
     return lis_err_set("bad case");
 }
@@ -733,6 +738,64 @@ static int small_ok(small_ctx *k, const char *op, const char *pr, const char *va
         return 0;
     }
     return valid("ops", op, pr, variant, LIS_PREC_FP32, k->y, ref, n, bound);
+}
+
+/* The NHWC path's pools and input conversion (kernels/nhwc.cu) on ResNet-50's shapes at batch 64
+ * in bf16 (16-bit elements) and tf32 (float32): each run once, brought back to NCHW float32 and
+ * compared exactly with the float pool of the same values, then timed alone. */
+static void bench_pools_nhwc(char *pr, size_t cap) {
+    static const lis_precision precs[] = {LIS_PREC_BF16, LIS_PREC_TF32};
+    for (int pi = 0; pi < 2; pi++) {
+        const lis_precision pc = precs[pi];
+        if (!g_prec_on[pc]) continue;
+        const size_t es = lis_nhwc_elem_size(pc);
+        snprintf(pr, cap, "n=64,c=64,h=112,k=3,s=2,p=1,relu (NHWC)");
+        if ((strstr("maxpool", g_filter) || strstr(pr, g_filter)) && !over_budget()) {
+            lis_maxpool_params mp = {64, 64, 112, 112, 3, 2, 1, 1};
+            const size_t nx = (size_t)64 * 64 * 112 * 112, ny = (size_t)64 * 64 * 56 * 56;
+            float *x = drand(nx, 16, 1.0f), *y = dalloc(ny), *hx = host(x, nx), *ref = malloc(sizeof(float) * ny);
+            void *xn = dalloc(nx * es / 4 + 4), *yn = dalloc(ny * es / 4 + 4);
+            LIS_ASSERT(ref);
+            for (size_t i = 0; i < nx; i++) hx[i] = pc == LIS_PREC_TF32 ? hx[i] : lis_from16(lis_to16(hx[i], pc), pc);
+            lis_maxpool_cpu(&mp, hx, ref); /* of the values the NHWC tensor holds: exact */
+            small_ctx k = {.kind = 11, .mp = mp, .xn = xn, .yn = yn, .prec = pc};
+            const int ok = lis_nchw_to_nhwc_cuda(x, 64, 64, 112 * 112, 64, xn, pc, S) == LIS_OK && run_small(&k) == LIS_OK &&
+                           lis_nhwc_to_nchw_cuda(yn, 64, 64, 56 * 56, 64, y, pc, S) == LIS_OK && lis_stream_sync(S) == LIS_OK;
+            float *hy = ok ? host(y, ny) : NULL;
+            const double d = hy ? rel_dev(hy, ref, ny) : INFINITY;
+            free(hy);
+            if (!(d == 0)) failed_check("ops", "maxpool", pr, "nhwc", pc, d, 0);
+            else row("ops", "maxpool", pr, "nhwc", pc, gtime(run_small, &k, 1, 1, 5), 0, (double)es * (nx + ny), 0, NULL, 0, -1);
+            free(hx); free(ref);
+            lis_dev_free(x); lis_dev_free(y); lis_dev_free(xn); lis_dev_free(yn);
+        }
+        snprintf(pr, cap, "n=256,c=2048,h=7,w=7 (NHWC)");
+        if ((strstr("avgpool", g_filter) || strstr(pr, g_filter)) && !over_budget()) {
+            const size_t nx = (size_t)256 * 2048 * 49;
+            float *x = drand(nx, 17, 1.0f), *y = dalloc(256 * 2048), *hx = host(x, nx), *ref = malloc(sizeof(float) * 256 * 2048);
+            void *xn = dalloc(nx * es / 4 + 4);
+            LIS_ASSERT(ref);
+            for (size_t i = 0; i < nx; i++) hx[i] = pc == LIS_PREC_TF32 ? hx[i] : lis_from16(lis_to16(hx[i], pc), pc);
+            lis_avgpool_global_cpu(256, 2048, 7, 7, hx, ref); /* the same values in the same order: exact */
+            small_ctx k = {.kind = 12, .xn = xn, .y = y, .N = 256, .C = 2048, .H = 7, .W = 7, .prec = pc};
+            const int ok = lis_nchw_to_nhwc_cuda(x, 256, 2048, 49, 2048, xn, pc, S) == LIS_OK;
+            if (ok && small_ok(&k, "avgpool_global", pr, "nhwc", ref, 256 * 2048, 0))
+                row("ops", "avgpool_global", pr, "nhwc", pc, gtime(run_small, &k, 1, 1, 5), 0, (double)es * nx + 4.0 * 256 * 2048,
+                    0, NULL, 0, -1);
+            free(hx); free(ref);
+            lis_dev_free(x); lis_dev_free(y); lis_dev_free(xn);
+        }
+        snprintf(pr, cap, "n=64,c=3->8,h=224 (the classifier's input)");
+        if ((strstr("nchw_to_nhwc", g_filter) || strstr(pr, g_filter)) && !over_budget()) {
+            const size_t nx = (size_t)64 * 3 * 224 * 224, ny = (size_t)64 * 8 * 224 * 224;
+            float *x = drand(nx, 18, 1.0f), *yn = dalloc(ny * es / 4 + 4);
+            small_ctx k = {.kind = 13, .x = x, .yn = yn, .N = 64, .C = 3, .H = 224, .W = 224, .prec = pc};
+            if (run_small(&k) == LIS_OK && lis_stream_sync(S) == LIS_OK)
+                row("ops", "nchw_to_nhwc", pr, "v1", pc, gtime(run_small, &k, 1, 1, 5), 0, 4.0 * nx + (double)es * ny, 0, NULL, 0, -1);
+            else row("ops", "nchw_to_nhwc", pr, "v1", pc, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+            lis_dev_free(x); lis_dev_free(yn);
+        }
+    }
 }
 
 static void bench_small(void) {
@@ -835,6 +898,7 @@ static void bench_small(void) {
         free(hx); free(ref);
         lis_dev_free(x); lis_dev_free(y);
     }
+    bench_pools_nhwc(pr, sizeof pr);
     /* preprocessing of 64 generator images (crop only) and of 64 512x384 photos (resize) */
     const int sizes[2][2] = {{256, 256}, {384, 512}};
     for (int t = 0; t < 2; t++) {
