@@ -36,6 +36,55 @@ static lis_status wget(wsrc *s, const char *name, int ndim, const int64_t *shape
     return LIS_OK;
 }
 
+lis_status lis_resnet_fold_bn(const float *w, const float *g, const float *beta, const float *mean, const float *var,
+                              int cout, size_t per, double eps, const char *bname, float *wf, float *bf) {
+    for (int o = 0; o < cout; o++) {
+        const double ve = (double)var[o] + eps;
+        if (!(ve > 0.0) || !isfinite(ve))
+            return lis_err_set("'%s.running_var'[%d] = %g: running_var + eps must be positive", bname, o, (double)var[o]);
+        const double a = (double)g[o] / sqrt(ve);
+        for (size_t i = 0; i < per; i++) wf[(size_t)o * per + i] = (float)((double)w[(size_t)o * per + i] * a);
+        bf[o] = (float)((double)beta[o] - (double)mean[o] * a);
+    }
+    return LIS_OK;
+}
+
+lis_status lis_resnet_read_folded(const lis_safetensors *st, const lis_resnet_conv *hc, const char *cname,
+                                  const char *bname, double eps, float **wf, float **bf) {
+    const int64_t wshape[4] = {hc->cout, hc->cin, hc->k, hc->k}, bshape[1] = {hc->cout};
+    const float *w, *g, *beta, *mean, *var;
+    char n[256];
+    *wf = *bf = NULL;
+    LIS_TRY(lis_st_get_f32(st, cname, 4, wshape, &w));
+    snprintf(n, sizeof n, "%s.weight", bname);       LIS_TRY(lis_st_get_f32(st, n, 1, bshape, &g));
+    snprintf(n, sizeof n, "%s.bias", bname);         LIS_TRY(lis_st_get_f32(st, n, 1, bshape, &beta));
+    snprintf(n, sizeof n, "%s.running_mean", bname); LIS_TRY(lis_st_get_f32(st, n, 1, bshape, &mean));
+    snprintf(n, sizeof n, "%s.running_var", bname);  LIS_TRY(lis_st_get_f32(st, n, 1, bshape, &var));
+    const size_t per = (size_t)hc->cin * hc->k * hc->k;
+    *wf = lis_malloc(sizeof(float) * per * (size_t)hc->cout, "folded conv weights");
+    *bf = lis_malloc(sizeof(float) * (size_t)hc->cout, "folded conv bias");
+    lis_status s = *wf && *bf ? lis_resnet_fold_bn(w, g, beta, mean, var, hc->cout, per, eps, bname, *wf, *bf) : LIS_ERR;
+    if (s != LIS_OK) {
+        free(*wf);
+        free(*bf);
+        *wf = *bf = NULL;
+    }
+    return s;
+}
+
+void lis_resnet_conv_names(int stage, int block, int c, char *cname, char *bname, size_t cap) {
+    if (stage == 0) {
+        snprintf(cname, cap, "conv1.weight");
+        snprintf(bname, cap, "bn1");
+    } else if (c == 3) {
+        snprintf(cname, cap, "layer%d.%d.downsample.0.weight", stage, block);
+        snprintf(bname, cap, "layer%d.%d.downsample.1", stage, block);
+    } else {
+        snprintf(cname, cap, "layer%d.%d.conv%d.weight", stage, block, c + 1);
+        snprintf(bname, cap, "layer%d.%d.bn%d", stage, block, c + 1);
+    }
+}
+
 /* Loads conv `cname` ([cout, cin, k, k]; cout < 0 = any) and BatchNorm `bname`.*,
  * folds the BN in float64 and packs the result. */
 static lis_status load_conv_bn(wsrc *s, lis_resnet_conv *cv, const char *cname, const char *bname, int cin, int cout,
@@ -56,16 +105,11 @@ static lis_status load_conv_bn(wsrc *s, lis_resnet_conv *cv, const char *cname, 
     float *wf = lis_malloc(sizeof(float) * per * (size_t)cout, "folded conv weights");
     cv->b = lis_malloc(sizeof(float) * (size_t)cout, "folded conv bias");
     if (!wf || !cv->b) { free(wf); return LIS_ERR; }
-    for (int o = 0; o < cout; o++) {
-        double ve = (double)var[o] + eps;
-        if (!(ve > 0.0) || !isfinite(ve)) {
-            free(wf);
-            return lis_err_set("%s: '%s.running_var'[%d] = %g: running_var + eps must be positive", s->label, bname, o,
-                               (double)var[o]);
-        }
-        double a = (double)g[o] / sqrt(ve);
-        for (size_t i = 0; i < per; i++) wf[(size_t)o * per + i] = (float)((double)w[(size_t)o * per + i] * a);
-        cv->b[o] = (float)((double)beta[o] - (double)mean[o] * a);
+    lis_status fs = lis_resnet_fold_bn(w, g, beta, mean, var, cout, per, eps, bname, wf, cv->b);
+    if (fs != LIS_OK) {
+        free(wf);
+        lis_err_prefix("%s", s->label);
+        return fs;
     }
     /* 3x3 stride-1 convs (conv2 of every Bottleneck but the three strided ones): Winograd,
      * 2.25x fewer multiplies */

@@ -115,6 +115,19 @@ void lis_resnet_free(lis_resnet *net);
  * absent keys), without loading the net. */
 lis_status lis_resnet_read_preprocess(const lis_safetensors *st, lis_preprocess_cfg *pre);
 
+/* BatchNorm folded into a conv as every backend does it (float64, rounded once to float32):
+ * wf[o][i] = w[o][i] * a, bf[o] = beta[o] - mean[o] * a, a = g[o] / sqrt(var[o] + eps), for
+ * `per` weights per output channel. Fails, naming bname, where var + eps is not positive. */
+lis_status lis_resnet_fold_bn(const float *w, const float *g, const float *beta, const float *mean, const float *var,
+                              int cout, size_t per, double eps, const char *bname, float *wf, float *bf);
+/* Reads conv `cname` (hc's shape) and BatchNorm `bname`.* from st and folds them: *wf
+ * [cout][cin k k] and *bf [cout], malloc'd (for backends that need the raw weights again). */
+lis_status lis_resnet_read_folded(const lis_safetensors *st, const lis_resnet_conv *hc, const char *cname,
+                                  const char *bname, double eps, float **wf, float **bf);
+/* The tensor names of a convolution: stage 0 the stem; else conv c (0-2, or 3: the downsample)
+ * of block `block` of stage 1-4 ("layer2.0.conv1.weight", "layer2.0.bn1"). */
+void lis_resnet_conv_names(int stage, int block, int c, char *cname, char *bname, size_t cap);
+
 /* Sizes the activation arena for passes of up to N images of H x W (re-plans only
  * when something grows). lis_resnet_forward plans min(batch, sub_batch) itself. */
 lis_status lis_resnet_plan(lis_resnet *net, int N, int H, int W);

@@ -30,26 +30,11 @@ static lis_status upload_conv(lis_resnet_cuda_conv *d, const lis_resnet_conv *hc
     memset(d, 0, sizeof *d);
     d->cin = hc->cin; d->cout = hc->cout; d->k = hc->k; d->stride = hc->stride; d->pad = hc->pad;
     d->cin_p = (hc->cin + 7) / 8 * 8;
-    const int64_t wshape[4] = {hc->cout, hc->cin, hc->k, hc->k}, bshape[1] = {hc->cout};
-    const float *w, *g, *beta, *mean, *var;
-    char n[256];
-    LIS_TRY(lis_st_get_f32(st, cname, 4, wshape, &w));
-    snprintf(n, sizeof n, "%s.weight", bname);       LIS_TRY(lis_st_get_f32(st, n, 1, bshape, &g));
-    snprintf(n, sizeof n, "%s.bias", bname);         LIS_TRY(lis_st_get_f32(st, n, 1, bshape, &beta));
-    snprintf(n, sizeof n, "%s.running_mean", bname); LIS_TRY(lis_st_get_f32(st, n, 1, bshape, &mean));
-    snprintf(n, sizeof n, "%s.running_var", bname);  LIS_TRY(lis_st_get_f32(st, n, 1, bshape, &var));
+    float *wf, *bf;
+    LIS_TRY(lis_resnet_read_folded(st, hc, cname, bname, eps, &wf, &bf));
     const size_t per = (size_t)hc->cin * hc->k * hc->k;
-    float *wf = lis_malloc(sizeof(float) * per * (size_t)hc->cout, "folded conv weights");
-    float *bf = lis_malloc(sizeof(float) * (size_t)hc->cout, "folded conv bias");
-    lis_status s = wf && bf ? LIS_OK : LIS_ERR;
-    for (int o = 0; s == LIS_OK && o < hc->cout; o++) {
-        const double ve = (double)var[o] + eps;
-        if (!(ve > 0.0) || !isfinite(ve)) { s = lis_err_set("'%s.running_var'[%d]: running_var + eps must be positive", bname, o); break; }
-        const double a = (double)g[o] / sqrt(ve);
-        for (size_t i = 0; i < per; i++) wf[(size_t)o * per + i] = (float)((double)w[(size_t)o * per + i] * a);
-        bf[o] = (float)((double)beta[o] - (double)mean[o] * a);
-    }
-    if (s == LIS_OK && nhwc != LIS_PREC_FP32) {
+    lis_status s = LIS_OK;
+    if (nhwc != LIS_PREC_FP32) {
         const size_t bytes = (size_t)hc->cout * hc->k * hc->k * d->cin_p * lis_nhwc_elem_size(nhwc);
         void *pk = lis_malloc(bytes, "NHWC conv weights");
         if (!pk) s = LIS_ERR;
@@ -58,7 +43,7 @@ static lis_status upload_conv(lis_resnet_cuda_conv *d, const lis_resnet_conv *hc
             if (!(d->wn = lis_dev_upload(pk, bytes, cname))) s = LIS_ERR;
             free(pk);
         }
-    } else if (s == LIS_OK && !(d->w = lis_dev_upload(wf, sizeof(float) * per * (size_t)hc->cout, cname))) s = LIS_ERR;
+    } else if (!(d->w = lis_dev_upload(wf, sizeof(float) * per * (size_t)hc->cout, cname))) s = LIS_ERR;
     if (s == LIS_OK && !(d->b = lis_dev_upload(bf, sizeof(float) * (size_t)hc->cout, bname))) s = LIS_ERR;
     free(wf);
     free(bf);
@@ -95,22 +80,18 @@ lis_status lis_resnet_cuda_init(lis_resnet_cuda *rc, const lis_resnet *net, cons
     const lis_precision nhwc = rc->nhwc ? prec : LIS_PREC_FP32;
     LIS_TRY(lis_cuda_select(device_index));
     LIS_TRY(lis_stream_create(&rc->stream));
-    lis_status s = upload_conv(&rc->stem, &net->stem, st, "conv1.weight", "bn1", net->bn_eps, nhwc);
+    char cn[128], bn[128];
+    lis_resnet_conv_names(0, 0, 0, cn, bn, sizeof cn);
+    lis_status s = upload_conv(&rc->stem, &net->stem, st, cn, bn, net->bn_eps, nhwc);
     if (s == LIS_OK && !(rc->convs = lis_calloc((size_t)net->total_blocks * 4, sizeof *rc->convs, "device convs"))) s = LIS_ERR;
     int bi = 0;
     for (int L = 1; s == LIS_OK && L <= 4; L++)
         for (int b = 0; s == LIS_OK && b < net->nblocks[L - 1]; b++, bi++) {
             const lis_resnet_block *blk = &net->blocks[bi];
-            char cn[128], bn[128];
-            for (int c = 0; s == LIS_OK && c < blk->nconv; c++) {
-                snprintf(cn, sizeof cn, "layer%d.%d.conv%d.weight", L, b, c + 1);
-                snprintf(bn, sizeof bn, "layer%d.%d.bn%d", L, b, c + 1);
-                s = upload_conv(&rc->convs[4 * bi + c], &blk->conv[c], st, cn, bn, net->bn_eps, nhwc);
-            }
-            if (s == LIS_OK && blk->has_ds) {
-                snprintf(cn, sizeof cn, "layer%d.%d.downsample.0.weight", L, b);
-                snprintf(bn, sizeof bn, "layer%d.%d.downsample.1", L, b);
-                s = upload_conv(&rc->convs[4 * bi + 3], &blk->ds, st, cn, bn, net->bn_eps, nhwc);
+            for (int c = 0; s == LIS_OK && c < 4; c++) {
+                if (c >= blk->nconv && !(c == 3 && blk->has_ds)) continue;
+                lis_resnet_conv_names(L, b, c, cn, bn, sizeof cn);
+                s = upload_conv(&rc->convs[4 * bi + c], c == 3 ? &blk->ds : &blk->conv[c], st, cn, bn, net->bn_eps, nhwc);
             }
         }
     if (s == LIS_OK) {

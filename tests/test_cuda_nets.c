@@ -11,7 +11,8 @@
  *     slices, image and uint8 image against the bundle; reduced precisions' deviation;
  *  4. resnet50_synth / resnet50_synth_gain / resnet_small_ckpt: stage outputs at batch 1,
  *     layer4 / r / logits at batch 4 against the bundles; r and logits against the CPU
- *     backend; reduced precisions' deviation, and with NHWC activations (tf32, bf16, fp16);
+ *     backend; reduced precisions' deviation; with NHWC activations (tf32, bf16, fp16) against
+ *     their CPU reference (nets/resnet_nhwc_ref.h);
  *  5. pipeline: generator images classified without leaving the GPU (uint8, preprocessing,
  *     ResNet) against the CPU pipeline run on the same uint8 images.
  * --quick skips the full-size networks (for compute-sanitizer); --no-full skips only the
@@ -31,6 +32,7 @@
 #include "kernels/synth_input_cuda.h"
 #include "nets/resnet.h"
 #include "nets/resnet_cuda.h"
+#include "nets/resnet_nhwc_ref.h"
 #include "nets/stylegan_xl.h"
 #include "nets/stylegan_xl_cuda.h"
 #include "runtime/backend.h"
@@ -463,31 +465,39 @@ static void test_resnet_synth(const char *bundle, const float *x, int gain) {
         }
         free(lp);
     }
-    /* NHWC activations (LIS_RESNET_NHWC): the operands are rounded where the shipped path rounds
-     * them, plus (bf16 / fp16) the activations between layers, so their deviation from float32 is
-     * held to 10x the shipped path's (NMSE), and the layer4 tap must be finite */
+    /* NHWC activations (LIS_RESNET_NHWC), against their CPU reference (nets/resnet_nhwc_ref.h: the
+     * same roundings, float32 sums in another order): the GPU's logits must be 10x closer to it
+     * than it is to float32 (NMSE), and within 10x the shipped path's deviation from float32 */
     for (int prec = LIS_PREC_TF32; prec <= LIS_PREC_FP16; prec++) {
+        const char *pn = lis_precision_name((lis_precision)prec);
         lis_resnet_cuda rn;
         setenv("LIS_RESNET_NHWC", "1", 1);
         s = lis_resnet_cuda_init(&rn, &net, &wts, (lis_precision)prec, 0);
         unsetenv("LIS_RESNET_NHWC");
-        snprintf(nm, sizeof nm, "%s nhwc [%s] to the GPU", bundle, lis_precision_name((lis_precision)prec));
+        snprintf(nm, sizeof nm, "%s nhwc [%s] to the GPU", bundle, pn);
         if (!lis_check_ok(s, nm)) continue;
         lis_check(rn.nhwc == 1, "%s: the NHWC path is taken", nm);
-        float *lp = malloc(nl * 4), *l4 = malloc((size_t)n4 * sizeof(float));
-        for (size_t i = 0; i < nl; i++) lp[i] = NAN;
+        float *lp = malloc(nl * 4), *lref_n = malloc(nl * 4), *l4 = malloc((size_t)n4 * sizeof(float));
+        for (size_t i = 0; i < nl; i++) lp[i] = lref_n[i] = NAN;
         for (int64_t i = 0; i < n4; i++) l4[i] = NAN;
         lis_resnet_taps tn = {{0}};
         tn.stage[LIS_RESNET_STAGE_LAYER4] = l4;
-        if (lis_check_ok(lis_resnet_cuda_forward(&rn, 4, 224, 224, x, NULL, lp, &tn), "resnet nhwc forward")) {
+        if (lis_check_ok(lis_resnet_cuda_forward(&rn, 4, 224, 224, x, NULL, lp, &tn), "resnet nhwc forward") &&
+            lis_check_ok(lis_resnet_nhwc_ref_forward(&net, &wts, (lis_precision)prec, 4, 224, 224, x, NULL, lref_n),
+                         "resnet nhwc CPU reference")) {
             snprintf(nm, sizeof nm, "%s logits nhwc", bundle);
             const double d = deviation(nm, (lis_precision)prec, lp, logits, nl), bound = 10 * shipped[prec] + 1e-7;
-            lis_check(d <= bound, "%s [%s]: NMSE %.3g within 10x the shipped path's %.3g", nm,
-                      lis_precision_name((lis_precision)prec), d, shipped[prec]);
+            lis_check(d <= bound, "%s [%s]: NMSE %.3g within 10x the shipped path's %.3g", nm, pn, d, shipped[prec]);
+            snprintf(nm, sizeof nm, "%s logits nhwc vs its CPU reference", bundle);
+            const double dref = deviation(nm, (lis_precision)prec, lp, lref_n, nl);
+            const double dcpu = deviation("  (the CPU reference itself)", (lis_precision)prec, lref_n, lc, nl);
+            lis_check(dref <= 0.1 * dcpu + 1e-12, "%s [%s]: NMSE %.3g, under a tenth of the reference's own %.3g from "
+                      "float32", nm, pn, dref, dcpu);
             snprintf(nm, sizeof nm, "%s layer4 nhwc (tap)", bundle);
             deviation(nm, (lis_precision)prec, l4, t4.stage[LIS_RESNET_STAGE_LAYER4], (size_t)n4);
         }
         free(lp);
+        free(lref_n);
         free(l4);
         lis_resnet_cuda_free(&rn);
     }

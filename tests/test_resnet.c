@@ -5,7 +5,10 @@
  *     average pool, linear;
  *  2. resnet50_synth (synth-init ResNet-50 from the manifest): conv1 through the conv
  *     kernels, every stage for image 0 at batch 1, layer4 / r / logits at batch 4;
- *  3. resnet50_synth_gain: layer3/4 at batch 1, layer4 / r / logits at batch 4;
+ *  3. resnet50_synth_gain: layer3/4 at batch 1, layer4 / r / logits at batch 4; the CPU
+ *     reference of the GPU's NHWC path (nets/resnet_nhwc_ref.h) in tf32 / bf16 / fp16: its
+ *     logits' NMSE from float32 within the op-level bounds of the tensor-core precisions
+ *     (tf32 and fp16 2e-6, bf16 1e-4; tests/test_cuda_ops.c);
  *  4. resnet_small_ckpt: a reduced-width checkpoint through its weights.safetensors;
  *     random BasicBlock and Bottleneck nets at odd input sizes vs a forward built from
  *     the _ref kernels with unfolded BatchNorm (no bundle has a BasicBlock net);
@@ -28,6 +31,7 @@
 #include "runtime/fileio.h"
 #include "runtime/npy.h"
 #include "kernels/pool.h"
+#include "nets/resnet_nhwc_ref.h"
 #include "nets/resnet.h"
 #include "runtime/threads.h"
 #include "tests/harness.h"
@@ -284,6 +288,40 @@ static void test_synth(const char *bundle, const float *x, int gain) {
     free(r1); free(r); free(logits); free(t4.stage[LIS_RESNET_STAGE_LAYER4]);
     lis_st_close(&io);
     lis_resnet_free(&net);
+}
+
+/* the NHWC path's roundings (nets/resnet_nhwc_ref.h) cost about what the shipped tensor-core
+ * path's do (GPU, H200: NMSE tf32 1.1e-7, bf16 5.9e-6, fp16 1.1e-7 on these images) */
+static void test_nhwc_ref(const float *x) {
+    const char *bundle = "resnet50_synth_gain";
+    lis_resnet net;
+    lis_safetensors wts;
+    if (!lis_check_ok(load_synth_net(&net, bundle, &wts), bundle)) return;
+    float *lf = malloc(1000 * sizeof(float)), *ln = malloc(1000 * sizeof(float));
+    LIS_ASSERT(lf && ln);
+    if (lis_check_ok(lis_resnet_forward(&net, 1, 224, 224, x, NULL, lf, NULL), "float32 forward")) {
+        static const struct { lis_precision prec; double bound; } c[] = {
+            {LIS_PREC_BF16, 1e-4}, {LIS_PREC_TF32, 2e-6}, {LIS_PREC_FP16, 2e-6}};
+        for (int i = 0; i < (lis_test_quick() ? 1 : 3); i++) {
+            for (int k = 0; k < 1000; k++) ln[k] = NAN;
+            const double t0 = lis_now();
+            if (!lis_check_ok(lis_resnet_nhwc_ref_forward(&net, &wts, c[i].prec, 1, 224, 224, x, NULL, ln), "NHWC reference"))
+                continue;
+            double num = 0, den = 0;
+            for (int k = 0; k < 1000; k++) {
+                num += ((double)ln[k] - lf[k]) * ((double)ln[k] - lf[k]);
+                den += (double)lf[k] * lf[k];
+            }
+            const double nmse = isfinite(num) ? num / den : INFINITY;
+            lis_check(nmse <= c[i].bound && argmax(ln, 1000) == argmax(lf, 1000),
+                      "%s NHWC reference [%s]: logits NMSE from float32 %.3g (bound %.0g), same argmax (%.2f s)", bundle,
+                      lis_precision_name(c[i].prec), nmse, c[i].bound, lis_now() - t0);
+        }
+    }
+    free(lf);
+    free(ln);
+    lis_resnet_free(&net);
+    lis_st_close(&wts);
 }
 
 /* ---- 4. reduced-width checkpoint ---- */
@@ -681,6 +719,7 @@ int main(void) {
     if (x) {
         test_synth("resnet50_synth", x, 0);
         test_synth("resnet50_synth_gain", x, 1);
+        test_nhwc_ref(x);
         free(x);
     }
     test_small();
