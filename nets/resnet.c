@@ -241,33 +241,27 @@ static lis_status load_arch(lis_resnet *net, wsrc *s) {
             int cout;
             if (net->bottleneck) {
                 blk->nconv = 3;
-                snprintf(cn, sizeof cn, "layer%d.%d.conv1.weight", L, b);
-                snprintf(bn, sizeof bn, "layer%d.%d.bn1", L, b);
+                lis_resnet_conv_names(L, b, 0, cn, bn, sizeof cn);
                 LIS_TRY(load_conv_bn(s, &blk->conv[0], cn, bn, inplanes, -1, 1, 1, 0, net->bn_eps));
                 int width = blk->conv[0].cout;
-                snprintf(cn, sizeof cn, "layer%d.%d.conv2.weight", L, b);
-                snprintf(bn, sizeof bn, "layer%d.%d.bn2", L, b);
+                lis_resnet_conv_names(L, b, 1, cn, bn, sizeof cn);
                 const lis_st_entry *e2 = wfind(s, cn);
                 if (e2 && e2->t.ndim == 4 && e2->t.shape[0] == width && e2->t.shape[1] != width)
                     return lis_err_set("%s: tensor '%s' is %lldx%lldx3x3: grouped convolutions (ResNeXt) are not supported",
                                        s->label, cn, (long long)e2->t.shape[0], (long long)e2->t.shape[1]);
                 LIS_TRY(load_conv_bn(s, &blk->conv[1], cn, bn, width, width, 3, blk->stride, 1, net->bn_eps));
-                snprintf(cn, sizeof cn, "layer%d.%d.conv3.weight", L, b);
-                snprintf(bn, sizeof bn, "layer%d.%d.bn3", L, b);
+                lis_resnet_conv_names(L, b, 2, cn, bn, sizeof cn);
                 LIS_TRY(load_conv_bn(s, &blk->conv[2], cn, bn, width, -1, 1, 1, 0, net->bn_eps));
                 cout = blk->conv[2].cout;
             } else {
                 blk->nconv = 2;
-                snprintf(cn, sizeof cn, "layer%d.%d.conv1.weight", L, b);
-                snprintf(bn, sizeof bn, "layer%d.%d.bn1", L, b);
+                lis_resnet_conv_names(L, b, 0, cn, bn, sizeof cn);
                 LIS_TRY(load_conv_bn(s, &blk->conv[0], cn, bn, inplanes, -1, 3, blk->stride, 1, net->bn_eps));
                 cout = blk->conv[0].cout;
-                snprintf(cn, sizeof cn, "layer%d.%d.conv2.weight", L, b);
-                snprintf(bn, sizeof bn, "layer%d.%d.bn2", L, b);
+                lis_resnet_conv_names(L, b, 1, cn, bn, sizeof cn);
                 LIS_TRY(load_conv_bn(s, &blk->conv[1], cn, bn, cout, cout, 3, 1, 1, net->bn_eps));
             }
-            snprintf(cn, sizeof cn, "layer%d.%d.downsample.0.weight", L, b);
-            snprintf(bn, sizeof bn, "layer%d.%d.downsample.1", L, b);
+            lis_resnet_conv_names(L, b, 3, cn, bn, sizeof cn);
             if (wfind(s, cn)) {
                 blk->has_ds = 1;
                 LIS_TRY(load_conv_bn(s, &blk->ds, cn, bn, inplanes, cout, 1, blk->stride, 0, net->bn_eps));
