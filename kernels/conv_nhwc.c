@@ -14,12 +14,13 @@ void lis_nhwc_conv_out_shape(const lis_nhwc_conv_params *p, int *Ho, int *Wo) {
     *Wo = (p->W + 2 * p->pad - p->S) / p->stride + 1;
 }
 
-lis_status lis_nhwc_conv_check(const lis_nhwc_conv_params *p) {
+static lis_status check(const lis_nhwc_conv_params *p, int k8) {
     if (p->N < 1 || p->H < 1 || p->W < 1 || p->C < 1 || p->K < 1 || p->R < 1 || p->S < 1)
         return lis_err_set("nhwc conv: sizes must be positive (N %d, H %d, W %d, C %d, K %d, R %d, S %d)", p->N, p->H,
                            p->W, p->C, p->K, p->R, p->S);
-    if (p->C % 8 || p->K % 8)
-        return lis_err_set("nhwc conv: C = %d and K = %d must be multiples of 8 (rows of 8 elements)", p->C, p->K);
+    if (p->C % 8 || (k8 && p->K % 8))
+        return k8 ? lis_err_set("nhwc conv: C = %d and K = %d must be multiples of 8 (rows of 8 elements)", p->C, p->K)
+                  : lis_err_set("nhwc conv: C = %d must be a multiple of 8 (rows of 8 elements)", p->C);
     if (p->stride < 1 || p->pad < 0)
         return lis_err_set("nhwc conv: stride %d must be >= 1 and pad %d >= 0", p->stride, p->pad);
     if (p->H + 2 * p->pad < p->R || p->W + 2 * p->pad < p->S)
@@ -33,6 +34,9 @@ lis_status lis_nhwc_conv_check(const lis_nhwc_conv_params *p) {
                            (long long)nx, (long long)ny, (long long)nw);
     return LIS_OK;
 }
+
+lis_status lis_nhwc_conv_check(const lis_nhwc_conv_params *p) { return check(p, 1); }
+lis_status lis_nhwc_conv_check_nchw_out(const lis_nhwc_conv_params *p) { return check(p, 0); }
 
 size_t lis_nhwc_elem_size(lis_precision prec) {
     return prec == LIS_PREC_BF16 || prec == LIS_PREC_FP16 ? 2 : prec == LIS_PREC_TF32 ? 4 : 0;
@@ -88,7 +92,7 @@ static float *operands(const void *t, size_t n, lis_precision prec) {
 
 lis_status lis_nhwc_conv_ref(const lis_nhwc_conv_params *p, lis_precision prec, const void *x, const void *w,
                              const float *bias, const void *res, void *y) {
-    LIS_TRY(lis_nhwc_conv_check(p));
+    LIS_TRY(lis_nhwc_conv_check_nchw_out(p)); /* any K: the loops below need no 8-channel rows */
     LIS_TRY(lis_nhwc_prec_check(prec, "nhwc conv reference"));
     int Ho, Wo;
     lis_nhwc_conv_out_shape(p, &Ho, &Wo);
@@ -128,11 +132,19 @@ lis_status lis_nhwc_conv_ref(const lis_nhwc_conv_params *p, lis_precision prec, 
     return LIS_OK;
 }
 
-void lis_nchw_to_nhwc(const float *x, int N, int C, int HW, int Cp, lis_precision prec, void *y) {
+void lis_nchw_to_nhwc_scaled(const float *x, const float *scale, int N, int C, int HW, int Cp, lis_precision prec,
+                             void *y) {
     for (int b = 0; b < N; b++)
         for (int p = 0; p < HW; p++)
-            for (int c = 0; c < Cp; c++)
-                lis_nhwc_set(y, ((size_t)b * HW + p) * Cp + c, c < C ? x[((size_t)b * C + c) * HW + p] : 0.0f, prec);
+            for (int c = 0; c < Cp; c++) {
+                float v = c < C ? x[((size_t)b * C + c) * HW + p] : 0.0f;
+                if (scale && c < C) v *= scale[(size_t)b * C + c];
+                lis_nhwc_set(y, ((size_t)b * HW + p) * Cp + c, v, prec);
+            }
+}
+
+void lis_nchw_to_nhwc(const float *x, int N, int C, int HW, int Cp, lis_precision prec, void *y) {
+    lis_nchw_to_nhwc_scaled(x, NULL, N, C, HW, Cp, prec, y);
 }
 
 void lis_nhwc_to_nchw(const void *x, int N, int C, int HW, int Cp, lis_precision prec, float *y) {

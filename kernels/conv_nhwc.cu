@@ -42,6 +42,8 @@ struct Args {
     const float *bias;
     void *y;
     int relu;
+    float *y_nchw;          // set: the NCHW float32 output instead of y (no residual)
+    const float *out_scale; // with y_nchw: [N][K] factors of the accumulators, or NULL
 };
 
 // one mma step of a warp: fragments of its MI x 4 tiles at depth kk of stage S
@@ -128,6 +130,26 @@ __global__ __launch_bounds__(THREADS, 2) void nhwc_conv_kernel(Args a) {
                 *reinterpret_cast<float2 *>(O + stage_off<BN>(c_row<BN, E>(wm, i, lane, 2 * h), c_col(wn, j, lane, 0))) =
                     make_float2(acc[i][j][2 * h], acc[i][j][2 * h + 1]);
     __syncthreads();
+    if (a.y_nchw) { // 2': one channel plane per warp and step, 32 consecutive pixels per store
+        const int HWo = g.Ho * g.Wo;
+        for (int i = 0; i < BN / 8; i++) {
+            const int col = nchw_col(warp, i), n = n0 + col;
+            if (n >= g.K) break;
+            const float bn = a.bias ? __ldg(a.bias + n) : 0.0f;
+#pragma unroll
+            for (int j = 0; j < BM / 32; j++) {
+                const int row = nchw_row(lane, j), m = m0 + row;
+                if (m >= g.M) break;
+                const int b = m / HWo, pix = m - b * HWo;
+                float v = O[stage_off<BN>(row, col)];
+                if (a.out_scale) v *= __ldg(a.out_scale + (int64_t)b * g.K + n);
+                v += bn;
+                if (a.relu) v = fmaxf(v, 0.0f);
+                a.y_nchw[((int64_t)b * g.K + n) * HWo + pix] = v;
+            }
+        }
+        return;
+    }
     // 2: 8 channels of one pixel per thread and pass: + bias, + residual (may alias y: each
     // thread reads its 8 values before it writes them), ReLU, the output type, wide stores
     const El *const res = static_cast<const El *>(a.res);
@@ -190,19 +212,16 @@ int lis_nhwc_conv_block_n(int M, int K) {
     return K % 128 == 0 && blocks128 >= 2L * lis_cuda_sm_count() ? 128 : 64;
 }
 
-lis_status lis_nhwc_conv_cuda(const lis_nhwc_conv_params *p, const void *x, const void *w, const float *bias,
-                              const void *res, void *y, lis_precision prec, lis_stream s) {
-    LIS_TRY(lis_nhwc_conv_check(p));
+static lis_status run(const lis_nhwc_conv_params *p, Args &a, lis_precision prec, lis_stream s) {
     LIS_TRY(lis_nhwc_prec_check(prec, "nhwc conv"));
-    if (((uintptr_t)x | (uintptr_t)w | (uintptr_t)y | (uintptr_t)res) & 15)
+    if (((uintptr_t)a.x | (uintptr_t)a.w | (uintptr_t)a.y | (uintptr_t)a.res) & 15)
         return lis_err_set("nhwc conv: x, w, y and res must be 16-byte aligned");
-    Args a;
     a.g.N = p->N; a.g.H = p->H; a.g.W = p->W; a.g.C = p->C; a.g.K = p->K; a.g.R = p->R; a.g.S = p->S;
     a.g.stride = p->stride; a.g.pad = p->pad;
     lis_nhwc_conv_out_shape(p, &a.g.Ho, &a.g.Wo);
     a.g.M = p->N * a.g.Ho * a.g.Wo;
     a.g.Kd = p->R * p->S * p->C;
-    a.x = x; a.w = w; a.res = res; a.bias = bias; a.y = y; a.relu = p->relu;
+    a.relu = p->relu;
     if (lis_ceil_div(p->K, 64) > 65535) return lis_err_set("nhwc conv: K = %d too large for the grid", p->K);
     const bool wide = lis_nhwc_conv_block_n(a.g.M, p->K) == 128;
     switch (prec) {
@@ -210,6 +229,23 @@ lis_status lis_nhwc_conv_cuda(const lis_nhwc_conv_params *p, const void *x, cons
     case LIS_PREC_BF16: return launch_bn<LIS_PREC_BF16>(a, wide, s);
     default: return launch_bn<LIS_PREC_FP16>(a, wide, s);
     }
+}
+
+lis_status lis_nhwc_conv_cuda(const lis_nhwc_conv_params *p, const void *x, const void *w, const float *bias,
+                              const void *res, void *y, lis_precision prec, lis_stream s) {
+    LIS_TRY(lis_nhwc_conv_check(p));
+    Args a = {};
+    a.x = x; a.w = w; a.res = res; a.bias = bias; a.y = y;
+    return run(p, a, prec, s);
+}
+
+lis_status lis_nhwc_conv_nchw_out_cuda(const lis_nhwc_conv_params *p, const void *x, const void *w,
+                                       const float *out_scale, const float *bias, float *y, lis_precision prec,
+                                       lis_stream s) {
+    LIS_TRY(lis_nhwc_conv_check_nchw_out(p));
+    Args a = {};
+    a.x = x; a.w = w; a.bias = bias; a.y_nchw = y; a.out_scale = out_scale;
+    return run(p, a, prec, s);
 }
 
 } // extern "C"

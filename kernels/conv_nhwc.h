@@ -37,8 +37,10 @@ typedef struct {
 } lis_nhwc_conv_params;
 
 /* Validates (positive sizes, C and K multiples of 8, output at least 1x1, element counts
- * within int range); the error names the offending field. */
+ * within int range); the error names the offending field. The _nchw_out form is for the
+ * NCHW float32 output (lis_nhwc_conv_nchw_out_cuda), which takes any K. */
 lis_status lis_nhwc_conv_check(const lis_nhwc_conv_params *p);
+lis_status lis_nhwc_conv_check_nchw_out(const lis_nhwc_conv_params *p);
 void lis_nhwc_conv_out_shape(const lis_nhwc_conv_params *p, int *Ho, int *Wo);
 
 /* Bytes per activation / weight element: 2 (bf16, fp16), 4 (tf32), 0 (fp32: no NHWC path). */
@@ -60,13 +62,17 @@ void lis_nhwc_set(void *t, size_t i, float v, lis_precision prec);
  * C..Cp-1 zero. */
 void lis_nhwc_conv_pack_weights(const float *w, int K, int C, int R, int S, int Cp, lis_precision prec, void *out);
 
-/* The CPU reference (see above). */
+/* The CPU reference (see above; any K). */
 lis_status lis_nhwc_conv_ref(const lis_nhwc_conv_params *p, lis_precision prec, const void *x, const void *w,
                              const float *bias, const void *res, void *y);
 
 /* Layouts: NCHW float32 [N][C][HW] <-> NHWC [N][HW][Cp] of prec's element type (Cp >= C; the
  * channels C..Cp-1 are written as zeros, and ignored on the way back). */
 void lis_nchw_to_nhwc(const float *x, int N, int C, int HW, int Cp, lis_precision prec, void *y);
+/* The same with x[n][c] scaled by scale[n*C + c] first (scale NULL: 1), as the generator's
+ * modulated convolution applies its styles. */
+void lis_nchw_to_nhwc_scaled(const float *x, const float *scale, int N, int C, int HW, int Cp, lis_precision prec,
+                             void *y);
 void lis_nhwc_to_nchw(const void *x, int N, int C, int HW, int Cp, lis_precision prec, float *y);
 
 #endif

@@ -22,6 +22,12 @@ extern "C" {
  * float32 order of the sum. prec: tf32, bf16 or fp16. */
 lis_status lis_nhwc_conv_cuda(const lis_nhwc_conv_params *p, const void *x, const void *w, const float *bias,
                               const void *res, void *y, lis_precision prec, lis_stream s);
+/* The same convolution with a float32 NCHW output, for a caller whose next op reads NCHW (the
+ * generator's modulated convolution): y [N][K][Ho][Wo] = act(acc * out_scale[n*K + k] + bias[k])
+ * (out_scale and bias may be NULL; relu from p; no residual). Any K (C % 8 == 0 still). */
+lis_status lis_nhwc_conv_nchw_out_cuda(const lis_nhwc_conv_params *p, const void *x, const void *w,
+                                       const float *out_scale, const float *bias, float *y, lis_precision prec,
+                                       lis_stream s);
 /* The output channels per block the convolution picks for M pixels and K channels (64 or
  * 128; LIS_NHWC_CONV_BN=64|128 forces one). */
 int lis_nhwc_conv_block_n(int M, int K);
@@ -29,6 +35,13 @@ int lis_nhwc_conv_block_n(int M, int K);
 /* NCHW float32 [N][C][HW] -> NHWC [N][HW][Cp], channels C..Cp-1 zero (Cp % 8 == 0). */
 lis_status lis_nchw_to_nhwc_cuda(const float *x, int N, int C, int HW, int Cp, void *y, lis_precision prec,
                                  lis_stream s);
+/* The same with x[n][c] scaled by scale[n*C + c] (device, may be NULL) on the way. */
+lis_status lis_nchw_to_nhwc_scaled_cuda(const float *x, const float *scale, int N, int C, int HW, int Cp, void *y,
+                                        lis_precision prec, lis_stream s);
+/* Weights KCRS float32 [K][C][R][S] (device) -> KRSC [K][R][S][Cp] of prec's element type (device),
+ * channels C..Cp-1 zero: lis_nhwc_conv_pack_weights on the GPU, for weights that live there. */
+lis_status lis_nhwc_pack_weights_cuda(const float *w, int K, int C, int R, int S, int Cp, void *out, lis_precision prec,
+                                      lis_stream s);
 /* NHWC [N][HW][Cp] -> NCHW float32 [N][C][HW] (the first C channels; taps, tests). */
 lis_status lis_nhwc_to_nchw_cuda(const void *x, int N, int C, int HW, int Cp, float *y, lis_precision prec,
                                  lis_stream s);

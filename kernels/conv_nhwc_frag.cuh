@@ -149,6 +149,13 @@ template <int BN> __host__ __device__ inline int out_row(int t, int pass) {
 }
 template <int BN> __host__ __device__ inline int out_col(int t) { return (t % Out<BN>::CHUNKS) * 8; }
 
+// The NCHW float32 output instead (lis_nhwc_conv_nchw_out_cuda): warp w writes the tile's
+// channels w, w + 8, ...; its lanes the pixels lane, lane + 32, ..., so that a store is 32
+// consecutive pixels of one channel plane (the tile's pixels are consecutive NCHW positions
+// within an image)
+__host__ __device__ inline int nchw_col(int warp, int i) { return warp + 8 * i; }
+__host__ __device__ inline int nchw_row(int lane, int j) { return lane + 32 * j; }
+
 } // namespace lis_cn
 
 #endif

@@ -29,6 +29,13 @@
 lis_status lis_nhwc_conv_cuda(const lis_nhwc_conv_params *p, const void *x, const void *w, const float *bias,
                               const void *res, void *y, lis_precision prec, lis_stream s) { NO_CUDA; }
 int lis_nhwc_conv_block_n(int M, int K) { return 64; }
+lis_status lis_nhwc_conv_nchw_out_cuda(const lis_nhwc_conv_params *p, const void *x, const void *w,
+                                       const float *out_scale, const float *bias, float *y, lis_precision prec,
+                                       lis_stream s) { NO_CUDA; }
+lis_status lis_nchw_to_nhwc_scaled_cuda(const float *x, const float *scale, int N, int C, int HW, int Cp, void *y,
+                                        lis_precision prec, lis_stream s) { NO_CUDA; }
+lis_status lis_nhwc_pack_weights_cuda(const float *w, int K, int C, int R, int S, int Cp, void *out, lis_precision prec,
+                                      lis_stream s) { NO_CUDA; }
 lis_status lis_nchw_to_nhwc_cuda(const float *x, int N, int C, int HW, int Cp, void *y, lis_precision prec,
                                  lis_stream s) { NO_CUDA; }
 lis_status lis_nhwc_to_nchw_cuda(const void *x, int N, int C, int HW, int Cp, float *y, lis_precision prec,

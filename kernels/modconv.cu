@@ -16,6 +16,7 @@
 #include "runtime/cuda_common.cuh"
 
 extern "C" {
+#include "kernels/conv_nhwc_cuda.h"
 #include "kernels/gemm_cuda.h"
 #include "kernels/modconv_cuda.h"
 #include "kernels/winograd_cuda.h"
@@ -185,6 +186,28 @@ lis_status vdirect(const lis_modconv_cuda_weights *mw, const lis_modconv_params 
     });
 }
 
+// the NHWC convolution (kernels/conv_nhwc_cuda.h; not yet timed on a GPU): the styles applied
+// while the input is converted to NHWC 16-bit, the weights packed KRSC 16-bit per call (one pass
+// over them, shared by the batch), ldmatrix fragments, and the demodulation applied as the
+// epilogue writes the NCHW float32 output. Operands in 16 bits in memory: the route to the BF16
+// matrix-rate target besides the 16-bit Winograd
+template <int P>
+lis_status vnhwc(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
+                 float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
+    const int I = mw->I, O = mw->O, k = mw->k, Ip = (I + 7) / 8 * 8;
+    const lis_nhwc_conv_params q = {B, H, W, Ip, O, k, k, 1, p->padding, 0};
+    if (lis_nhwc_conv_check_nchw_out(&q) != LIS_OK) return folded(mw, p, x, s, g, B, H, W, y, ws, (lis_precision)P, st);
+    float *sm = ws, *dsc = ws + (size_t)B * I;
+    LIS_TRY(lis_modconv_cuda_styles(mw, p, s, g, B, sm, dsc, st));
+    // 16-bit weights [O][k][k][Ip], then the input [B][H][W][Ip], each 16-byte aligned
+    const size_t nw = (size_t)O * k * k * Ip, nx = (size_t)B * H * W * Ip, wf = (nw + 7) / 8 * 4, xf = (nx + 7) / 8 * 4;
+    float *scratch = lis_cuda_scratch(st, LIS_SCRATCH_NHWC, wf + xf);
+    if (!scratch) return LIS_ERR;
+    LIS_TRY(lis_nhwc_pack_weights_cuda(mw->w, O, I, k, k, Ip, scratch, (lis_precision)P, st));
+    LIS_TRY(lis_nchw_to_nhwc_scaled_cuda(x, sm, B, I, H * W, Ip, scratch + wf, (lis_precision)P, st));
+    return lis_nhwc_conv_nchw_out_cuda(&q, scratch + wf, scratch, dsc, NULL, y, (lis_precision)P, st);
+}
+
 const lis_modconv_cuda_variant g_variants[] = {
     {"v1", lis_modconv_cuda_v1, LIS_PREC_FP32, 1, "per-sample weights materialised, naive conv (straight port)"},
     {"fp32", v2, LIS_PREC_FP32, 0, "styles folded into the gather, demodulation into the epilogue, the float32 igemm as shipped (Winograd F(4x4) / F(2x2) for big 3x3 layers)"},
@@ -198,6 +221,8 @@ const lis_modconv_cuda_variant g_variants[] = {
     {"tf32 wino", vwino_tc<LIS_PREC_TF32>, LIS_PREC_TF32, 0, "Winograd F(2x2,3x3), GEMMs on the tf32 mma kernel"},
     {"bf16 wino", vwino_tc<LIS_PREC_BF16>, LIS_PREC_BF16, 0, "Winograd F(2x2,3x3), GEMMs on the bf16 mma kernel"},
     {"bf16 wino16", vwino16, LIS_PREC_BF16, 0, "Winograd F(2x2,3x3), bf16 operands, GEMMs on the ldmatrix kernel (not yet timed)"},
+    {"bf16 nhwc", vnhwc<LIS_PREC_BF16>, LIS_PREC_BF16, 0, "styled input and weights in NHWC bf16, the NHWC implicit GEMM (ldmatrix), demodulated NCHW float output (not yet timed)"},
+    {"fp16 nhwc", vnhwc<LIS_PREC_FP16>, LIS_PREC_FP16, 0, "the same in fp16 (not yet timed)"},
 };
 
 } // namespace

@@ -18,7 +18,11 @@
  *         d from sum wm^2, wm *= d * gain), then the naive igemm v1 per sample
  *   fp32  folded, the float32 igemm as shipped (lis_igemm_cuda: Winograd for big 3x3 layers,
  *         v2 for the other 3x3, v3 for 1x1)       tf32 / bf16 / fp16: folded, tensor-core igemm
- *   wino  Winograd F(2x2, 3x3), kernels/winograd_cuda.h (3x3 only; others as v2)
+ *   wino  Winograd F(2x2, 3x3), kernels/winograd_cuda.h (3x3 only; others as v2); and the
+ *         tensor-core alternatives (direct mma, Winograd on mma, on 16-bit operands)
+ *   bf16 nhwc / fp16 nhwc  the styled input and the weights converted to NHWC 16-bit, the NHWC
+ *         implicit GEMM of kernels/conv_nhwc_cuda.h with the demodulation in its NCHW float32
+ *         epilogue (not yet timed on a GPU)
  * lis_modconv_cuda: the folded igemm of the precision (lis_igemm_cuda, which in float32 takes
  * Winograd for the big 3x3 layers).
  */

@@ -13,7 +13,8 @@ namespace {
 
 // a thread per (image, pixel, group of 8 channels): reads are coalesced along the pixels
 template <int P>
-__global__ void to_nhwc_kernel(const float *x, int C, int HW, int Cp, typename Act<P>::T *y, int64_t total) {
+__global__ void to_nhwc_kernel(const float *x, const float *scale, int C, int HW, int Cp, typename Act<P>::T *y,
+                               int64_t total) {
     const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= total) return;
     const int groups = Cp / 8;
@@ -22,8 +23,26 @@ __global__ void to_nhwc_kernel(const float *x, int C, int HW, int Cp, typename A
     const int64_t b = np / HW, p = np - b * HW;
     float v[8];
 #pragma unroll
-    for (int e = 0; e < 8; e++) v[e] = c0 + e < C ? x[(b * C + c0 + e) * HW + p] : 0.0f;
+    for (int e = 0; e < 8; e++) {
+        v[e] = c0 + e < C ? x[(b * C + c0 + e) * HW + p] : 0.0f;
+        if (scale && c0 + e < C) v[e] *= __ldg(scale + b * C + c0 + e);
+    }
     store8<P>(y + np * Cp + c0, v);
+}
+
+// a thread per (output channel, tap, group of 8 input channels): KCRS float -> KRSC
+template <int P>
+__global__ void pack_weights_kernel(const float *w, int C, int RS, int Cp, typename Act<P>::T *out, int64_t total) {
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= total) return;
+    const int groups = Cp / 8;
+    const int64_t krs = i / groups; // k * RS + tap
+    const int c0 = (int)(i - krs * groups) * 8;
+    const int64_t k = krs / RS, rs = krs - k * RS;
+    float v[8];
+#pragma unroll
+    for (int e = 0; e < 8; e++) v[e] = c0 + e < C ? w[(k * C + c0 + e) * RS + rs] : 0.0f;
+    store8<P>(out + krs * Cp + c0, v);
 }
 
 template <int P>
@@ -95,13 +114,28 @@ __global__ void avgpool_kernel(const typename Act<P>::T *x, int C, int HW, float
 
 extern "C" {
 
-lis_status lis_nchw_to_nhwc_cuda(const float *x, int N, int C, int HW, int Cp, void *y, lis_precision prec, lis_stream s) {
+lis_status lis_nchw_to_nhwc_scaled_cuda(const float *x, const float *scale, int N, int C, int HW, int Cp, void *y,
+                                        lis_precision prec, lis_stream s) {
     LIS_TRY(lis_nhwc_prec_check(prec, "nchw_to_nhwc"));
     if (N < 1 || C < 1 || HW < 1 || Cp < C || Cp % 8 || ((uintptr_t)y & 15))
         return lis_err_set("nchw_to_nhwc: bad shape (N %d, C %d, HW %d, Cp %d) or unaligned output", N, C, HW, Cp);
     const int64_t total = (int64_t)N * HW * (Cp / 8);
-    LIS_NHWC_LAUNCH(to_nhwc_kernel, total, s, x, C, HW, Cp, static_cast<El *>(y), total);
+    LIS_NHWC_LAUNCH(to_nhwc_kernel, total, s, x, scale, C, HW, Cp, static_cast<El *>(y), total);
     return lis_cuda_launched("nchw_to_nhwc", s);
+}
+
+lis_status lis_nchw_to_nhwc_cuda(const float *x, int N, int C, int HW, int Cp, void *y, lis_precision prec, lis_stream s) {
+    return lis_nchw_to_nhwc_scaled_cuda(x, NULL, N, C, HW, Cp, y, prec, s);
+}
+
+lis_status lis_nhwc_pack_weights_cuda(const float *w, int K, int C, int R, int S, int Cp, void *out, lis_precision prec,
+                                      lis_stream s) {
+    LIS_TRY(lis_nhwc_prec_check(prec, "nhwc_pack_weights"));
+    if (K < 1 || C < 1 || R < 1 || S < 1 || Cp < C || Cp % 8 || ((uintptr_t)out & 15))
+        return lis_err_set("nhwc_pack_weights: bad shape (K %d, C %d, %dx%d, Cp %d) or unaligned output", K, C, R, S, Cp);
+    const int64_t total = (int64_t)K * R * S * (Cp / 8);
+    LIS_NHWC_LAUNCH(pack_weights_kernel, total, s, w, C, R * S, Cp, static_cast<El *>(out), total);
+    return lis_cuda_launched("nhwc_pack_weights", s);
 }
 
 lis_status lis_nhwc_to_nchw_cuda(const void *x, int N, int C, int HW, int Cp, float *y, lis_precision prec, lis_stream s) {

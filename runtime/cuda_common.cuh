@@ -98,7 +98,7 @@ static inline int lis_cuda_env_int(const char *name, int unset, int *cache) {
     return *cache;
 }
 
-enum { LIS_SCRATCH_WINOGRAD, LIS_SCRATCH_SPLITK, LIS_SCRATCH_KINDS };
+enum { LIS_SCRATCH_WINOGRAD, LIS_SCRATCH_SPLITK, LIS_SCRATCH_NHWC, LIS_SCRATCH_KINDS };
 float *lis_cuda_scratch(lis_stream s, int kind, size_t floats);
 void lis_cuda_scratch_release(void); // frees every kind's buffers
 // Unbinds stream s (about to be destroyed) from its slots after waiting for its work; the

@@ -39,8 +39,9 @@ float *lis_cuda_scratch(lis_stream s, int kind, size_t floats) {
     if (floats > sc->floats) {
         lis_dev_free(sc->buf);
         sc->floats = 0;
-        sc->buf = (float *)lis_dev_alloc(floats * sizeof(float), kind == LIS_SCRATCH_WINOGRAD ? "winograd scratch"
-                                                                                             : "split-K partial sums");
+        static const char *const what[LIS_SCRATCH_KINDS] = {"winograd scratch", "split-K partial sums",
+                                                            "NHWC operands"};
+        sc->buf = (float *)lis_dev_alloc(floats * sizeof(float), what[kind]);
         if (!sc->buf) return NULL;
         sc->floats = floats;
     }

@@ -8,7 +8,8 @@
 // written once. Also: every copy 16-byte aligned at both ends and inside its tensor, every
 // ldmatrix phase and staged store free of bank conflicts. Shapes cover 1x1, 3x3 and 7x7, strides
 // 1 and 2, padding, partial pixel and channel blocks, both block widths (BN 64 and 128), a
-// residual and the ReLU, in each precision. Built by nvcc, runs without a GPU.
+// residual and the ReLU, in each precision, and the NCHW float32 output mode. Built by nvcc, runs
+// without a GPU.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct Case {
     int bn;
     lis_precision prec;
     bool bias, res;
+    bool nchw; // the NCHW float32 output with per-(image, channel) scales (no residual)
 };
 
 bool g_banks_ok = true, g_aligned = true, g_inside = true, g_staged_once = true;
@@ -79,8 +81,8 @@ void warp_step(const std::vector<float> &S, int wm, int wn, int kk, float acc[4]
 // stores round) and counts them in hits
 template <int BN, int E>
 void run_block(const Geo &g, int bx, int by, const Case &cs, const std::vector<float> &x, const std::vector<float> &w,
-               const std::vector<float> &bias, const std::vector<float> &res, std::vector<float> &y,
-               std::vector<int> &hits) {
+               const std::vector<float> &bias, const std::vector<float> &res, const std::vector<float> &scale,
+               std::vector<float> &y, std::vector<int> &hits) {
     using T = Tile<BN, E>;
     const int m0 = bx * BM, n0 = by * BN, nk = (g.Kd + Elem<E>::BK - 1) / Elem<E>::BK, CH = Elem<E>::CH;
     static float acc[8][4][4][32][4]; // [warp][i][j][lane][r]
@@ -140,6 +142,27 @@ void run_block(const Geo &g, int bx, int by, const Case &cs, const std::vector<f
     }
     for (int r = 0; r < BM; r++)
         for (int c = 0; c < BN; c++) g_staged_once = g_staged_once && staged[stage_off<BN>(r, c)] == 1;
+    if (cs.nchw) { // 2': one channel plane per warp and step, 32 consecutive pixels per store
+        const int HWo = g.Ho * g.Wo;
+        for (int warp = 0; warp < 8; warp++)
+            for (int i = 0; i < BN / 8; i++) {
+                const int col = nchw_col(warp, i), n = n0 + col;
+                if (n >= g.K) break;
+                for (int j = 0; j < BM / 32; j++)
+                    for (int lane = 0; lane < 32; lane++) {
+                        const int row = nchw_row(lane, j), m = m0 + row;
+                        if (m >= g.M) continue;
+                        const int b = m / HWo, pix = m - b * HWo;
+                        float v = O[stage_off<BN>(row, col)] * scale[(size_t)b * g.K + n];
+                        if (cs.bias) v += bias[n];
+                        if (cs.p.relu) v = fmaxf(v, 0.0f);
+                        const size_t off = ((size_t)b * g.K + n) * HWo + pix;
+                        y[off] = v;
+                        hits[off]++;
+                    }
+            }
+        return;
+    }
     // 2: 8 channels of one pixel per thread and pass
     for (int t = 0; t < THREADS; t++) {
         const int col = out_col<BN>(t), n = n0 + col;
@@ -179,7 +202,7 @@ void fill(std::vector<unsigned char> &t, std::vector<float> &f, size_t n, int lo
 
 void run_case(const Case &cs) {
     const lis_nhwc_conv_params &p = cs.p;
-    if (lis_nhwc_conv_check(&p) != LIS_OK) {
+    if ((cs.nchw ? lis_nhwc_conv_check_nchw_out(&p) : lis_nhwc_conv_check(&p)) != LIS_OK) {
         lis_check(0, "nhwc conv emu: case parameters valid: %s", lis_err_msg());
         return;
     }
@@ -190,36 +213,58 @@ void run_case(const Case &cs) {
     g.Kd = p.R * p.S * p.C;
     const size_t nx = (size_t)p.N * p.H * p.W * p.C, nw = (size_t)p.K * g.Kd, ny = (size_t)g.M * p.K;
     std::vector<unsigned char> xt, wt, rt, yt(ny * lis_nhwc_elem_size(cs.prec) + 16);
-    std::vector<float> x, w, res, bias(p.K), y(ny, NAN);
+    std::vector<float> x, w, res, bias(p.K), y(ny, NAN), scale((size_t)p.N * p.K), want(ny);
     fill(xt, x, nx, -4, 4, cs.prec);
     fill(wt, w, nw, -3, 3, cs.prec);
     fill(rt, res, ny, -30, 30, cs.prec);
     for (int k = 0; k < p.K; k++) bias[k] = small_int(-20, 20);
-    if (lis_nhwc_conv_ref(&p, cs.prec, xt.data(), wt.data(), cs.bias ? bias.data() : NULL, cs.res ? rt.data() : NULL,
-                          yt.data()) != LIS_OK) {
-        lis_check(0, "nhwc conv emu: reference: %s", lis_err_msg());
-        return;
+    for (float &v : scale) v = small_int(-3, 3);
+    if (cs.nchw) { // the sums in float (exact: small integers), then scale, bias and ReLU, NCHW
+        std::vector<float> acc(ny);
+        lis_nhwc_conv_params sums = p;
+        sums.relu = 0; // applied after the scale
+        if (lis_nhwc_conv_ref(&sums, LIS_PREC_TF32, x.data(), w.data(), NULL, NULL, acc.data()) != LIS_OK) {
+            lis_check(0, "nhwc conv emu: reference: %s", lis_err_msg());
+            return;
+        }
+        const int HWo = g.Ho * g.Wo;
+        for (int m = 0; m < g.M; m++)
+            for (int k = 0; k < p.K; k++) {
+                const int b = m / HWo;
+                float v = acc[(size_t)m * p.K + k] * scale[(size_t)b * p.K + k];
+                if (cs.bias) v += bias[k];
+                if (p.relu) v = fmaxf(v, 0.0f);
+                want[((size_t)b * p.K + k) * HWo + (m - b * HWo)] = v;
+            }
+    } else {
+        if (lis_nhwc_conv_ref(&p, cs.prec, xt.data(), wt.data(), cs.bias ? bias.data() : NULL,
+                              cs.res ? rt.data() : NULL, yt.data()) != LIS_OK) {
+            lis_check(0, "nhwc conv emu: reference: %s", lis_err_msg());
+            return;
+        }
+        for (size_t i = 0; i < ny; i++) want[i] = lis_nhwc_get(yt.data(), i, cs.prec);
     }
     std::vector<int> hits(ny, 0);
     const int gx = (g.M + BM - 1) / BM, gy = (g.K + cs.bn - 1) / cs.bn;
     const bool tf32 = cs.prec == LIS_PREC_TF32;
     for (int by = 0; by < gy; by++)
         for (int bx = 0; bx < gx; bx++) {
-            if (cs.bn == 128 && tf32) run_block<128, 4>(g, bx, by, cs, x, w, bias, res, y, hits);
-            else if (cs.bn == 128) run_block<128, 2>(g, bx, by, cs, x, w, bias, res, y, hits);
-            else if (tf32) run_block<64, 4>(g, bx, by, cs, x, w, bias, res, y, hits);
-            else run_block<64, 2>(g, bx, by, cs, x, w, bias, res, y, hits);
+            if (cs.bn == 128 && tf32) run_block<128, 4>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
+            else if (cs.bn == 128) run_block<128, 2>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
+            else if (tf32) run_block<64, 4>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
+            else run_block<64, 2>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
         }
     size_t missed = 0, wrong = 0;
     for (size_t i = 0; i < ny; i++) {
         if (hits[i] != 1) missed++;
-        else if (y[i] != lis_nhwc_get(yt.data(), i, cs.prec)) wrong++;
+        else if (y[i] != want[i]) wrong++;
     }
     lis_check(missed == 0 && wrong == 0,
-              "nhwc conv emu %s BN %d: N%d %dx%dx%d -> K%d, %dx%d/%d pad %d%s%s%s: every output written once (%zu "
+              "nhwc conv emu %s BN %d: N%d %dx%dx%d -> K%d, %dx%d/%d pad %d%s%s%s%s: every output written once (%zu "
               "not), equal to the reference (%zu of %zu differ)",
               lis_precision_name(cs.prec), cs.bn, p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.stride, p.pad,
-              cs.bias ? " +bias" : "", cs.res ? " +res" : "", p.relu ? " relu" : "", missed, wrong, ny);
+              cs.bias ? " +bias" : "", cs.res ? " +res" : "", p.relu ? " relu" : "", cs.nchw ? ", NCHW float out" : "",
+              missed, wrong, ny);
 }
 
 } // namespace
@@ -229,13 +274,16 @@ int main(void) {
     for (lis_precision pr : precs) {
         const Case cases[] = {
             // {N, H, W, C, K, R, S, stride, pad, relu}, BN, precision, bias, residual
-            {{2, 9, 9, 16, 24, 3, 3, 1, 1, 1}, 64, pr, true, false},    // 3x3, partial blocks
-            {{2, 9, 9, 16, 24, 3, 3, 1, 1, 0}, 128, pr, true, true},    // the wide block, residual
-            {{1, 11, 10, 32, 200, 3, 3, 2, 1, 1}, 64, pr, true, false}, // stride 2, 4 channel blocks
-            {{3, 7, 7, 40, 136, 1, 1, 1, 0, 1}, 128, pr, true, true},   // 1x1 (depth 40: a partial tile)
-            {{2, 8, 8, 24, 64, 1, 1, 2, 0, 0}, 64, pr, false, false},   // 1x1 stride 2 (downsample)
-            {{1, 14, 13, 8, 64, 7, 7, 2, 3, 0}, 64, pr, true, false},   // the stem: 7x7/2, C = 8
-            {{1, 4, 4, 8, 16, 3, 3, 1, 2, 1}, 128, pr, true, true},     // padding past the kernel's reach
+            {{2, 9, 9, 16, 24, 3, 3, 1, 1, 1}, 64, pr, true, false, false},    // 3x3, partial blocks
+            {{2, 9, 9, 16, 24, 3, 3, 1, 1, 0}, 128, pr, true, true, false},    // the wide block, residual
+            {{1, 11, 10, 32, 200, 3, 3, 2, 1, 1}, 64, pr, true, false, false}, // stride 2, 4 channel blocks
+            {{3, 7, 7, 40, 136, 1, 1, 1, 0, 1}, 128, pr, true, true, false},   // 1x1 (depth 40: a partial tile)
+            {{2, 8, 8, 24, 64, 1, 1, 2, 0, 0}, 64, pr, false, false, false},   // 1x1 stride 2 (downsample)
+            {{1, 14, 13, 8, 64, 7, 7, 2, 3, 0}, 64, pr, true, false, false},   // the stem: 7x7/2, C = 8
+            {{1, 4, 4, 8, 16, 3, 3, 1, 2, 1}, 128, pr, true, true, false},     // padding past the kernel's reach
+            // the NCHW float32 output (the modulated convolution's): any K, scales, bias
+            {{2, 9, 9, 16, 20, 3, 3, 1, 2, 0}, 64, pr, true, false, true},
+            {{1, 7, 7, 24, 131, 3, 3, 1, 1, 1}, 128, pr, false, false, true},
         };
         for (const Case &c : cases) run_case(c);
     }
