@@ -72,12 +72,8 @@ void lis_nhwc_set(void *t, size_t i, float v, lis_precision prec) {
 }
 
 void lis_nhwc_conv_pack_weights(const float *w, int K, int C, int R, int S, int Cp, lis_precision prec, void *out) {
-    for (int k = 0; k < K; k++)
-        for (int r = 0; r < R; r++)
-            for (int s = 0; s < S; s++)
-                for (int c = 0; c < Cp; c++)
-                    lis_nhwc_set(out, (((size_t)k * R + r) * S + s) * Cp + c,
-                                 c < C ? w[(((size_t)k * C + c) * R + r) * S + s] : 0.0f, prec);
+    /* KCRS is NCHW with the output channels as images and the taps as pixels; KRSC is its NHWC */
+    lis_nchw_to_nhwc(w, K, C, R * S, Cp, prec, out);
 }
 
 /* the operands as the tensor cores see them: 16-bit values exactly, tf32 rounded */

@@ -30,21 +30,6 @@ __global__ void to_nhwc_kernel(const float *x, const float *scale, int C, int HW
     store8<P>(y + np * Cp + c0, v);
 }
 
-// a thread per (output channel, tap, group of 8 input channels): KCRS float -> KRSC
-template <int P>
-__global__ void pack_weights_kernel(const float *w, int C, int RS, int Cp, typename Act<P>::T *out, int64_t total) {
-    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= total) return;
-    const int groups = Cp / 8;
-    const int64_t krs = i / groups; // k * RS + tap
-    const int c0 = (int)(i - krs * groups) * 8;
-    const int64_t k = krs / RS, rs = krs - k * RS;
-    float v[8];
-#pragma unroll
-    for (int e = 0; e < 8; e++) v[e] = c0 + e < C ? w[(k * C + c0 + e) * RS + rs] : 0.0f;
-    store8<P>(out + krs * Cp + c0, v);
-}
-
 template <int P>
 __global__ void to_nchw_kernel(const typename Act<P>::T *x, int C, int HW, int Cp, float *y, int64_t total) {
     const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -133,9 +118,8 @@ lis_status lis_nhwc_pack_weights_cuda(const float *w, int K, int C, int R, int S
     LIS_TRY(lis_nhwc_prec_check(prec, "nhwc_pack_weights"));
     if (K < 1 || C < 1 || R < 1 || S < 1 || Cp < C || Cp % 8 || ((uintptr_t)out & 15))
         return lis_err_set("nhwc_pack_weights: bad shape (K %d, C %d, %dx%d, Cp %d) or unaligned output", K, C, R, S, Cp);
-    const int64_t total = (int64_t)K * R * S * (Cp / 8);
-    LIS_NHWC_LAUNCH(pack_weights_kernel, total, s, w, C, R * S, Cp, static_cast<El *>(out), total);
-    return lis_cuda_launched("nhwc_pack_weights", s);
+    // KCRS is NCHW with the output channels as images and the taps as pixels; KRSC is its NHWC
+    return lis_nchw_to_nhwc_cuda(w, K, C, R * S, Cp, out, prec, s);
 }
 
 lis_status lis_nhwc_to_nchw_cuda(const void *x, int N, int C, int HW, int Cp, float *y, lis_precision prec, lis_stream s) {
