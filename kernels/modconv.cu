@@ -187,25 +187,33 @@ lis_status vdirect(const lis_modconv_cuda_weights *mw, const lis_modconv_params 
 }
 
 // the NHWC convolution (kernels/conv_nhwc_cuda.h; not yet timed on a GPU): the styles applied
-// while the input is converted to NHWC 16-bit, the weights packed KRSC 16-bit per call (one pass
-// over them, shared by the batch), ldmatrix fragments, and the demodulation applied as the
-// epilogue writes the NCHW float32 output. Operands in 16 bits in memory: the route to the BF16
-// matrix-rate target besides the 16-bit Winograd
+// while the input is converted to NHWC 16-bit, the weights packed KRSC 16-bit once (on first use,
+// kept in mw->nhwc), ldmatrix fragments, and the demodulation applied as the epilogue writes the
+// NCHW float32 output. Operands in 16 bits in memory: the route to the BF16 matrix-rate target
+// besides the 16-bit Winograd
 template <int P>
 lis_status vnhwc(const lis_modconv_cuda_weights *mw, const lis_modconv_params *p, const float *x, const float *s,
                  float g, int B, int H, int W, float *y, float *ws, lis_stream st) {
     const int I = mw->I, O = mw->O, k = mw->k, Ip = (I + 7) / 8 * 8;
     const lis_nhwc_conv_params q = {B, H, W, Ip, O, k, k, 1, p->padding, 0};
     if (lis_nhwc_conv_check_nchw_out(&q) != LIS_OK) return folded(mw, p, x, s, g, B, H, W, y, ws, (lis_precision)P, st);
+    void **wn = &mw->nhwc[P == LIS_PREC_BF16 ? 0 : 1];
+    if (!*wn) {
+        const size_t bytes = sizeof(uint16_t) * O * k * k * Ip;
+        if (!(*wn = lis_dev_alloc(bytes, "modconv weights (NHWC)"))) return LIS_ERR;
+        const lis_status ps = lis_nhwc_pack_weights_cuda(mw->w, O, I, k, k, Ip, *wn, (lis_precision)P, st);
+        if (ps != LIS_OK) {
+            lis_dev_free(*wn);
+            *wn = NULL;
+            return ps;
+        }
+    }
     float *sm = ws, *dsc = ws + (size_t)B * I;
     LIS_TRY(lis_modconv_cuda_styles(mw, p, s, g, B, sm, dsc, st));
-    // 16-bit weights [O][k][k][Ip], then the input [B][H][W][Ip], each 16-byte aligned
-    const size_t nw = (size_t)O * k * k * Ip, nx = (size_t)B * H * W * Ip, wf = (nw + 7) / 8 * 4, xf = (nx + 7) / 8 * 4;
-    float *scratch = lis_cuda_scratch(st, LIS_SCRATCH_NHWC, wf + xf);
-    if (!scratch) return LIS_ERR;
-    LIS_TRY(lis_nhwc_pack_weights_cuda(mw->w, O, I, k, k, Ip, scratch, (lis_precision)P, st));
-    LIS_TRY(lis_nchw_to_nhwc_scaled_cuda(x, sm, B, I, H * W, Ip, scratch + wf, (lis_precision)P, st));
-    return lis_nhwc_conv_nchw_out_cuda(&q, scratch + wf, scratch, dsc, NULL, y, (lis_precision)P, st);
+    float *xn = lis_cuda_scratch(st, LIS_SCRATCH_NHWC, ((size_t)B * H * W * Ip + 1) / 2); // 16-bit [B][H][W][Ip]
+    if (!xn) return LIS_ERR;
+    LIS_TRY(lis_nchw_to_nhwc_scaled_cuda(x, sm, B, I, H * W, Ip, xn, (lis_precision)P, st));
+    return lis_nhwc_conv_nchw_out_cuda(&q, xn, *wn, dsc, NULL, y, (lis_precision)P, st);
 }
 
 const lis_modconv_cuda_variant g_variants[] = {
@@ -237,6 +245,10 @@ lis_status lis_modconv_cuda_prepare(lis_modconv_cuda_weights *mw, const float *w
     mw->w = (float *)lis_dev_upload(w_host, sizeof(float) * (size_t)O * K, "modulated conv weights");
     if (!mw->w) return LIS_ERR;
     mw->O = O; mw->I = I; mw->k = k; mw->demodulate = demodulate;
+    if (!(mw->nhwc = (void **)lis_calloc(2, sizeof *mw->nhwc, "modconv NHWC weight slots"))) {
+        lis_modconv_cuda_weights_free(mw);
+        return LIS_ERR;
+    }
     if (demodulate) {
         mw->w2 = (float *)lis_dev_alloc(sizeof(float) * (size_t)O * I, "demodulation table");
         if (!mw->w2) { lis_modconv_cuda_weights_free(mw); return LIS_ERR; }
@@ -252,6 +264,8 @@ void lis_modconv_cuda_weights_free(lis_modconv_cuda_weights *mw) {
     if (!mw) return;
     lis_dev_free(mw->w);
     lis_dev_free(mw->w2);
+    for (int i = 0; mw->nhwc && i < 2; i++) lis_dev_free(mw->nhwc[i]);
+    free(mw->nhwc);
     memset(mw, 0, sizeof *mw);
 }
 

@@ -44,6 +44,8 @@ typedef struct {
     int O, I, k, demodulate;
     float *w;   /* device, O x I*k*k: normalised weights (demodulate) or the weights as given */
     float *w2;  /* device, O x I: per-input-channel sum of the normalised weight squared, or NULL */
+    void **nhwc; /* host [2], allocated by prepare: the device weights packed KRSC for the bf16 / fp16
+                  * "nhwc" variants, NULL until one first runs (then kept: the weights are fixed) */
 } lis_modconv_cuda_weights;
 
 /* Uploads w (host, O x I x k x k) and normalises it on the device. */
