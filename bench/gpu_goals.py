@@ -136,9 +136,10 @@ def main():
             and r["precision"] == "bf16" and r.get("unit") == "TFLOP/s"]
     conv_all = [r for r in rows if r["suite"] == "ops" and r["op"] == "modconv" and r["precision"] == "bf16"
                 and r.get("unit") == "TFLOP/s"]
-    # the shipped BF16 path ("bf16": Winograd on the mma kernel for large layers since session 5;
-    # its throughput counts the direct convolution's multiply-adds); the variants that fix one
-    # algorithm ("bf16 direct", "bf16 wino") are context
+    # the shipped BF16 path ("bf16": Winograd F(2x2) for large 3x3 layers since session 5, on
+    # 16-bit operands since 2026-11-27; its throughput counts the direct convolution's
+    # multiply-adds, 2.25x Winograd's); the variants that fix one algorithm ("bf16 direct",
+    # "bf16 wino", "bf16 nhwc") are context
     conv = [r for r in conv_all if r["variant"] == "bf16"]
     conv_exp = [r for r in conv_all if r not in conv]
     peak = max((r["throughput"] for r in gemm), default=0)
@@ -149,6 +150,8 @@ def main():
         print(f"| BF16 modulated conv ({best['params']}, {best['variant']}) vs cuBLAS BF16 GEMM | "
               f"{best['throughput']:.0f} TFLOP/s | {peak:.0f} TFLOP/s | {ratio:.2f} | 0.5 | {v} |")
         summary.append(f"bf16 conv {ratio:.2f} of the matrix rate ({v})")
+        print("| (the convolutions' TFLOP/s count the direct convolution's multiply-adds: effective rates; "
+              "Winograd F(2x2) does 2.25x fewer on the tensor cores) | | | | | |")
     else:
         print("| BF16 modulated conv vs cuBLAS BF16 GEMM | - | - | - | 0.5 | not measured |")
         summary.append("bf16 conv: not measured")

@@ -212,8 +212,7 @@ lis_status lis_cudnn_conv_plan(lis_cudnn_conv **out, const lis_conv2d_params *p,
 lis_status lis_cudnn_nhwc_conv_plan(lis_cudnn_conv **out, const lis_nhwc_conv_params *p, lis_precision prec) {
     *out = NULL;
     if (!dnn_load()) return lis_err_set("%s", g_dnn_why);
-    LIS_TRY(lis_nhwc_conv_check(p));
-    LIS_TRY(lis_nhwc_prec_check(prec, "cuDNN NHWC baseline"));
+    LIS_TRY(lis_nhwc_conv_check(p, prec));
     lis_cudnn_conv *c = (lis_cudnn_conv *)calloc(1, sizeof *c);
     if (!c) return lis_err_set("out of memory");
     const lis_conv2d_params q = {p->N, p->C, p->H, p->W, p->K, p->R, p->S, p->stride, p->stride, p->pad, p->pad, 1, 1,

@@ -14,13 +14,17 @@ void lis_nhwc_conv_out_shape(const lis_nhwc_conv_params *p, int *Ho, int *Wo) {
     *Wo = (p->W + 2 * p->pad - p->S) / p->stride + 1;
 }
 
-static lis_status check(const lis_nhwc_conv_params *p, int k8) {
+static lis_status check(const lis_nhwc_conv_params *p, lis_precision prec, int k8) {
+    LIS_TRY(lis_nhwc_prec_check(prec, "nhwc conv"));
     if (p->N < 1 || p->H < 1 || p->W < 1 || p->C < 1 || p->K < 1 || p->R < 1 || p->S < 1)
         return lis_err_set("nhwc conv: sizes must be positive (N %d, H %d, W %d, C %d, K %d, R %d, S %d)", p->N, p->H,
                            p->W, p->C, p->K, p->R, p->S);
-    if (p->C % 8 || (k8 && p->K % 8))
-        return k8 ? lis_err_set("nhwc conv: C = %d and K = %d must be multiples of 8 (rows of 8 elements)", p->C, p->K)
-                  : lis_err_set("nhwc conv: C = %d must be a multiple of 8 (rows of 8 elements)", p->C);
+    const int unit = lis_nhwc_row_unit(prec);
+    if (p->C % unit)
+        return lis_err_set("nhwc conv: C = %d must be a multiple of %d in %s (rows of whole 16-byte copies)", p->C,
+                           unit, lis_precision_name(prec));
+    if (k8 && p->K % 8)
+        return lis_err_set("nhwc conv: K = %d must be a multiple of 8 (the epilogue writes 8 channels at once)", p->K);
     if (p->stride < 1 || p->pad < 0)
         return lis_err_set("nhwc conv: stride %d must be >= 1 and pad %d >= 0", p->stride, p->pad);
     if (p->H + 2 * p->pad < p->R || p->W + 2 * p->pad < p->S)
@@ -35,11 +39,21 @@ static lis_status check(const lis_nhwc_conv_params *p, int k8) {
     return LIS_OK;
 }
 
-lis_status lis_nhwc_conv_check(const lis_nhwc_conv_params *p) { return check(p, 1); }
-lis_status lis_nhwc_conv_check_nchw_out(const lis_nhwc_conv_params *p) { return check(p, 0); }
+lis_status lis_nhwc_conv_check(const lis_nhwc_conv_params *p, lis_precision prec) { return check(p, prec, 1); }
+lis_status lis_nhwc_conv_check_nchw_out(const lis_nhwc_conv_params *p, lis_precision prec) { return check(p, prec, 0); }
 
 size_t lis_nhwc_elem_size(lis_precision prec) {
     return prec == LIS_PREC_BF16 || prec == LIS_PREC_FP16 ? 2 : prec == LIS_PREC_TF32 ? 4 : 0;
+}
+
+int lis_nhwc_row_unit(lis_precision prec) {
+    const size_t e = lis_nhwc_elem_size(prec);
+    return e ? (int)(16 / e) : 0;
+}
+
+int lis_nhwc_pad_channels(int C, lis_precision prec) {
+    const int u = lis_nhwc_row_unit(prec);
+    return u ? (C + u - 1) / u * u : C;
 }
 
 lis_status lis_nhwc_prec_check(lis_precision prec, const char *op) {
@@ -88,8 +102,7 @@ static float *operands(const void *t, size_t n, lis_precision prec) {
 
 lis_status lis_nhwc_conv_ref(const lis_nhwc_conv_params *p, lis_precision prec, const void *x, const void *w,
                              const float *bias, const void *res, void *y) {
-    LIS_TRY(lis_nhwc_conv_check_nchw_out(p)); /* any K: the loops below need no 8-channel rows */
-    LIS_TRY(lis_nhwc_prec_check(prec, "nhwc conv reference"));
+    LIS_TRY(lis_nhwc_conv_check_nchw_out(p, prec)); /* any K: the loops below need no 8-channel rows */
     int Ho, Wo;
     lis_nhwc_conv_out_shape(p, &Ho, &Wo);
     const int C = p->C, K = p->K;

@@ -233,7 +233,7 @@ static lis_status run(const lis_nhwc_conv_params *p, Args &a, lis_precision prec
 
 lis_status lis_nhwc_conv_cuda(const lis_nhwc_conv_params *p, const void *x, const void *w, const float *bias,
                               const void *res, void *y, lis_precision prec, lis_stream s) {
-    LIS_TRY(lis_nhwc_conv_check(p));
+    LIS_TRY(lis_nhwc_conv_check(p, prec));
     Args a = {};
     a.x = x; a.w = w; a.res = res; a.bias = bias; a.y = y;
     return run(p, a, prec, s);
@@ -242,7 +242,7 @@ lis_status lis_nhwc_conv_cuda(const lis_nhwc_conv_params *p, const void *x, cons
 lis_status lis_nhwc_conv_nchw_out_cuda(const lis_nhwc_conv_params *p, const void *x, const void *w,
                                        const float *out_scale, const float *bias, float *y, lis_precision prec,
                                        lis_stream s) {
-    LIS_TRY(lis_nhwc_conv_check_nchw_out(p));
+    LIS_TRY(lis_nhwc_conv_check_nchw_out(p, prec));
     Args a = {};
     a.x = x; a.w = w; a.bias = bias; a.y_nchw = y; a.out_scale = out_scale;
     return run(p, a, prec, s);

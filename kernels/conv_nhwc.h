@@ -30,21 +30,27 @@
 #include "runtime/status.h"
 
 typedef struct {
-    int N, H, W, C;    /* input, NHWC, C % 8 == 0 */
+    int N, H, W, C;    /* input, NHWC, rows of whole 16-byte copies: C % lis_nhwc_row_unit(prec) == 0 */
     int K, R, S;       /* weights, KRSC, K % 8 == 0 */
     int stride, pad;   /* >= 1, >= 0: the same in both directions */
     int relu;          /* 1: max(v, 0) after the bias and residual */
 } lis_nhwc_conv_params;
 
-/* Validates (positive sizes, C and K multiples of 8, output at least 1x1, element counts
- * within int range); the error names the offending field. The _nchw_out form is for the
- * NCHW float32 output (lis_nhwc_conv_nchw_out_cuda), which takes any K. */
-lis_status lis_nhwc_conv_check(const lis_nhwc_conv_params *p);
-lis_status lis_nhwc_conv_check_nchw_out(const lis_nhwc_conv_params *p);
+/* Validates (positive sizes, C a multiple of lis_nhwc_row_unit(prec), K of 8, output at least
+ * 1x1, element counts within int range); the error names the offending field. The _nchw_out
+ * form is for the NCHW float32 output (lis_nhwc_conv_nchw_out_cuda), which takes any K. */
+lis_status lis_nhwc_conv_check(const lis_nhwc_conv_params *p, lis_precision prec);
+lis_status lis_nhwc_conv_check_nchw_out(const lis_nhwc_conv_params *p, lis_precision prec);
 void lis_nhwc_conv_out_shape(const lis_nhwc_conv_params *p, int *Ho, int *Wo);
 
 /* Bytes per activation / weight element: 2 (bf16, fp16), 4 (tf32), 0 (fp32: no NHWC path). */
 size_t lis_nhwc_elem_size(lis_precision prec);
+/* Elements per 16-byte copy: 8 (bf16, fp16), 4 (tf32), 0 (fp32). An NHWC row (the channels of
+ * one pixel) is a whole number of copies, so that a copy never straddles two taps: the stem's
+ * 3 input channels are padded to 8 in 16 bits but only to 4 in tf32 (half the stem's depth). */
+int lis_nhwc_row_unit(lis_precision prec);
+/* C rounded up to lis_nhwc_row_unit(prec) */
+int lis_nhwc_pad_channels(int C, lis_precision prec);
 /* An error naming `op` unless prec has an NHWC path (tf32, bf16, fp16). */
 lis_status lis_nhwc_prec_check(lis_precision prec, const char *op);
 

@@ -24,7 +24,7 @@ lis_status lis_nhwc_conv_cuda(const lis_nhwc_conv_params *p, const void *x, cons
                               const void *res, void *y, lis_precision prec, lis_stream s);
 /* The same convolution with a float32 NCHW output, for a caller whose next op reads NCHW (the
  * generator's modulated convolution): y [N][K][Ho][Wo] = act(acc * out_scale[n*K + k] + bias[k])
- * (out_scale and bias may be NULL; relu from p; no residual). Any K (C % 8 == 0 still). */
+ * (out_scale and bias may be NULL; relu from p; no residual). Any K (C as lis_nhwc_conv_check). */
 lis_status lis_nhwc_conv_nchw_out_cuda(const lis_nhwc_conv_params *p, const void *x, const void *w,
                                        const float *out_scale, const float *bias, float *y, lis_precision prec,
                                        lis_stream s);
@@ -32,7 +32,8 @@ lis_status lis_nhwc_conv_nchw_out_cuda(const lis_nhwc_conv_params *p, const void
  * 128; LIS_NHWC_CONV_BN=64|128 forces one). */
 int lis_nhwc_conv_block_n(int M, int K);
 
-/* NCHW float32 [N][C][HW] -> NHWC [N][HW][Cp], channels C..Cp-1 zero (Cp % 8 == 0). */
+/* NCHW float32 [N][C][HW] -> NHWC [N][HW][Cp], channels C..Cp-1 zero (Cp a multiple of
+ * lis_nhwc_row_unit(prec): 8 in 16 bits, 4 in tf32). */
 lis_status lis_nchw_to_nhwc_cuda(const float *x, int N, int C, int HW, int Cp, void *y, lis_precision prec,
                                  lis_stream s);
 /* The same with x[n][c] scaled by scale[n*C + c] (device, may be NULL) on the way. */

@@ -475,11 +475,11 @@ lis_status run_wino4(const lis_igemm_params *p, const float *x, const float *w, 
     return run_v3(p, x, w, y, s);
 }
 
-// "tf32 wino", "bf16 wino": F(2x2, 3x3) with the GEMMs on the tensor cores wherever it applies,
-// the precision's mma kernel elsewhere
+// "tf32 wino", "bf16 wino": F(2x2, 3x3) with the GEMMs on the tensor cores (float32 operands)
+// wherever it applies, the precision's mma kernel elsewhere
 template <int P>
 lis_status run_wino_tc(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
-    if (lis_wino_igemm_applies(p)) return lis_wino_igemm_cuda_prec(p, (lis_precision)P, 2, x, w, y, s);
+    if (lis_wino_igemm_applies(p)) return lis_wino_igemm_cuda_f32ops(p, (lis_precision)P, x, w, y, s);
     return lis_igemm_cuda_mma(p, (lis_precision)P, x, w, y, s);
 }
 lis_status wino_tf32(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {
@@ -532,8 +532,8 @@ const lis_igemm_variant g_variants[] = {
     {"bf16 splitk", lis_igemm_cuda_mma_splitk_bf16, LIS_PREC_BF16, "bf16 with the depth split over blockIdx.z when the grid fills the GPU badly"},
     // Winograd F(2x2) with its GEMMs on the mma kernels (the shipped path's from 128 channels on)
     {"tf32 wino", wino_tf32, LIS_PREC_TF32, "Winograd F(2x2,3x3), its 16 GEMMs on the tf32 mma kernel (else tf32)"},
-    {"bf16 wino", wino_bf16, LIS_PREC_BF16, "Winograd F(2x2,3x3), its 16 GEMMs on the bf16 mma kernel (else bf16)"},
-    // not yet timed (LIS_WINO_CUDA_GEMM16=1 ships it): the same on 16-bit operands
+    {"bf16 wino", wino_bf16, LIS_PREC_BF16, "Winograd F(2x2,3x3), its 16 GEMMs on the bf16 mma kernel, float32 operands (else bf16)"},
+    // the same on 16-bit operands (the shipped bf16/fp16 Winograd since 2026-11-27)
     {"bf16 wino16", wino16_bf16, LIS_PREC_BF16, "Winograd F(2x2,3x3), bf16 operands, GEMMs on the ldmatrix kernel (else bf16)"},
     // the previous tensor-core kernels, kept to compare against (3-8x slower on the H200)
     {"tf32 wmma", lis_igemm_cuda_wmma_tf32, LIS_PREC_TF32, "WMMA m16n16k8 tf32, 128x128x32 tiles, fp32 accumulate"},

@@ -11,23 +11,24 @@ extern "C" {
 
 namespace {
 
-// a thread per (image, pixel, group of 8 channels): reads are coalesced along the pixels
+// a thread per (image, pixel, 16-byte copy: 8 or 4 channels): reads are coalesced along the pixels
 template <int P>
 __global__ void to_nhwc_kernel(const float *x, const float *scale, int C, int HW, int Cp, typename Act<P>::T *y,
                                int64_t total) {
+    constexpr int G = kCopyElems<P>;
     const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= total) return;
-    const int groups = Cp / 8;
+    const int groups = Cp / G;
     const int64_t np = i / groups; // image * HW + pixel
-    const int c0 = (int)(i - np * groups) * 8;
+    const int c0 = (int)(i - np * groups) * G;
     const int64_t b = np / HW, p = np - b * HW;
-    float v[8];
+    float v[G];
 #pragma unroll
-    for (int e = 0; e < 8; e++) {
+    for (int e = 0; e < G; e++) {
         v[e] = c0 + e < C ? x[(b * C + c0 + e) * HW + p] : 0.0f;
         if (scale && c0 + e < C) v[e] *= __ldg(scale + b * C + c0 + e);
     }
-    store8<P>(y + np * Cp + c0, v);
+    store_copy<P>(y + np * Cp + c0, v);
 }
 
 template <int P>
@@ -102,9 +103,11 @@ extern "C" {
 lis_status lis_nchw_to_nhwc_scaled_cuda(const float *x, const float *scale, int N, int C, int HW, int Cp, void *y,
                                         lis_precision prec, lis_stream s) {
     LIS_TRY(lis_nhwc_prec_check(prec, "nchw_to_nhwc"));
-    if (N < 1 || C < 1 || HW < 1 || Cp < C || Cp % 8 || ((uintptr_t)y & 15))
-        return lis_err_set("nchw_to_nhwc: bad shape (N %d, C %d, HW %d, Cp %d) or unaligned output", N, C, HW, Cp);
-    const int64_t total = (int64_t)N * HW * (Cp / 8);
+    const int unit = lis_nhwc_row_unit(prec);
+    if (N < 1 || C < 1 || HW < 1 || Cp < C || Cp % unit || ((uintptr_t)y & 15))
+        return lis_err_set("nchw_to_nhwc: bad shape (N %d, C %d, HW %d, Cp %d: a multiple of %d) or unaligned output",
+                           N, C, HW, Cp, unit);
+    const int64_t total = (int64_t)N * HW * (Cp / unit);
     LIS_NHWC_LAUNCH(to_nhwc_kernel, total, s, x, scale, C, HW, Cp, static_cast<El *>(y), total);
     return lis_cuda_launched("nchw_to_nhwc", s);
 }
@@ -116,7 +119,7 @@ lis_status lis_nchw_to_nhwc_cuda(const float *x, int N, int C, int HW, int Cp, v
 lis_status lis_nhwc_pack_weights_cuda(const float *w, int K, int C, int R, int S, int Cp, void *out, lis_precision prec,
                                       lis_stream s) {
     LIS_TRY(lis_nhwc_prec_check(prec, "nhwc_pack_weights"));
-    if (K < 1 || C < 1 || R < 1 || S < 1 || Cp < C || Cp % 8 || ((uintptr_t)out & 15))
+    if (K < 1 || C < 1 || R < 1 || S < 1 || Cp < C || Cp % lis_nhwc_row_unit(prec) || ((uintptr_t)out & 15))
         return lis_err_set("nhwc_pack_weights: bad shape (K %d, C %d, %dx%d, Cp %d) or unaligned output", K, C, R, S, Cp);
     // KCRS is NCHW with the output channels as images and the taps as pixels; KRSC is its NHWC
     return lis_nchw_to_nhwc_cuda(w, K, C, R * S, Cp, out, prec, s);

@@ -51,13 +51,15 @@ int batched_gemms(void) {
     return !lis_cuda_env_is("LIS_WINO_CUDA_BATCHED", "0", &cache);
 }
 
-// bf16/fp16: the transforms write 16-bit operands for lis_gemm16_cuda_batched
-// (LIS_WINO_CUDA_GEMM16=1; not yet timed on a GPU, so off by default). force: 0 / 1, or -1
+// bf16/fp16: the transforms write 16-bit operands for lis_gemm16_cuda_batched, the default
+// since the H100 check of 2026-11-27 (bench/results/gpu_check-20261127-h100-12: the generator
+// b32 bf16 31.7 -> 45.8 img/s, L1 b8 225 -> 363 TFLOP/s, the same deviation from float32);
+// LIS_WINO_CUDA_GEMM16=0 goes back to float32 operands on the mma kernel. force: 0 / 1, or -1
 // for the environment's choice
 bool gemm16_wanted(lis_precision prec, int force) {
     static int cache = -1;
     if (prec != LIS_PREC_BF16 && prec != LIS_PREC_FP16) return false;
-    return force >= 0 ? force : lis_cuda_env_is("LIS_WINO_CUDA_GEMM16", "1", &cache);
+    return force >= 0 ? force : !lis_cuda_env_is("LIS_WINO_CUDA_GEMM16", "0", &cache);
 }
 
 // The scratch cap in floats: 2 GiB, or LIS_WINO_CUDA_SCRATCH_MB. On the generator's 276 px
@@ -204,6 +206,11 @@ lis_status lis_wino_igemm_cuda_g16(const lis_igemm_params *p, lis_precision prec
     if (prec != LIS_PREC_BF16 && prec != LIS_PREC_FP16)
         return lis_err_set("winograd (cuda): 16-bit operands need bf16 or fp16, not %s", lis_precision_name(prec));
     return run_tiles<2>(p, x, w, y, s, prec, 1);
+}
+
+lis_status lis_wino_igemm_cuda_f32ops(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w,
+                                      float *y, lis_stream s) {
+    return run_tiles<2>(p, x, w, y, s, prec, 0);
 }
 
 lis_status lis_wino_igemm_cuda(const lis_igemm_params *p, const float *x, const float *w, float *y, lis_stream s) {

@@ -48,11 +48,15 @@ lis_status lis_wino_igemm_cuda_prec(const lis_igemm_params *p, lis_precision pre
 /* F(2x2) in bf16 / fp16 with 16-bit operands: the transforms round U and V once as they store
  * them (depth padded to a multiple of 8) and the GEMMs run on lis_gemm16_cuda_batched (cp.async
  * of 8 operands per copy, ldmatrix fragments) instead of the mma kernel that reads float32. The
- * same rounding as lis_wino_igemm_cuda_prec, half the operand traffic. Not yet timed on a GPU:
- * the "bf16 wino16" variants run it, and LIS_WINO_CUDA_GEMM16=1 makes the shipped bf16/fp16
- * Winograd take it. */
+ * same rounding as the float32-operand GEMMs, half the operand traffic: the shipped bf16/fp16
+ * Winograd (lis_wino_igemm_cuda_prec) takes it unless LIS_WINO_CUDA_GEMM16=0 (on the H100,
+ * 2026-11-27: L1 b8 bf16 225 -> 363 TFLOP/s, the generator b32 bf16 31.7 -> 45.8 img/s). */
 lis_status lis_wino_igemm_cuda_g16(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w,
                                    float *y, lis_stream s);
+/* F(2x2) with the GEMMs on the mma kernels reading float32 operands whatever the precision (the
+ * bf16/fp16 path before 2026-11-27, kept to compare: the "bf16 wino" variants). */
+lis_status lis_wino_igemm_cuda_f32ops(const lis_igemm_params *p, lis_precision prec, const float *x, const float *w,
+                                      float *y, lis_stream s);
 /* The shipped path's choices, from the H200 checks of session 5 (2026-11-27,
  * bench/results/gpu_check-20261127-h200-7 and -8): with F(4x4) and the batched GEMMs the
  * generator b32 fp32 went 15.1 -> 29.4 img/s; with Winograd on the tensor cores tf32 16.6 ->

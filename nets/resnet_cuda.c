@@ -29,7 +29,7 @@ static lis_status upload_conv(lis_resnet_cuda_conv *d, const lis_resnet_conv *hc
                               const char *cname, const char *bname, double eps, lis_precision nhwc) {
     memset(d, 0, sizeof *d);
     d->cin = hc->cin; d->cout = hc->cout; d->k = hc->k; d->stride = hc->stride; d->pad = hc->pad;
-    d->cin_p = (hc->cin + 7) / 8 * 8;
+    d->cin_p = nhwc != LIS_PREC_FP32 ? lis_nhwc_pad_channels(hc->cin, nhwc) : hc->cin;
     float *wf, *bf;
     LIS_TRY(lis_resnet_read_folded(st, hc, cname, bname, eps, &wf, &bf));
     const size_t per = (size_t)hc->cin * hc->k * hc->k;
@@ -61,7 +61,7 @@ static int conv_fits_nhwc(const lis_resnet_conv *c) { return c->cin % 8 == 0 && 
 
 int lis_resnet_cuda_nhwc_wanted(const lis_resnet *net, lis_precision prec) {
     const char *e = getenv("LIS_RESNET_NHWC");
-    if (!e || strcmp(e, "1") || !lis_nhwc_elem_size(prec) || net->stem.cout % 8) return 0;
+    if ((e && !strcmp(e, "0")) || !lis_nhwc_elem_size(prec) || net->stem.cout % 8) return 0;
     for (int i = 0; i < net->total_blocks; i++) {
         const lis_resnet_block *b = &net->blocks[i];
         for (int c = 0; c < b->nconv; c++)

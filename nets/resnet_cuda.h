@@ -16,11 +16,12 @@
  * lis_resnet_forward: conv + bias (+ residual) + ReLU in one igemm epilogue, max pool with
  * the fused ReLU, global average pool, fc. `prec` applies to the convolutions.
  *
- * NHWC activations (LIS_RESNET_NHWC=1 with tf32 / bf16 / fp16; opt-in until a GPU check has
- * timed it): the convolutions run on kernels/conv_nhwc_cuda.h instead, activations NHWC from the
- * stem to the global pool (16-bit for bf16 / fp16, float32 for tf32), weights packed KRSC at init
- * (the stem's input channels padded to 8). Needs every other convolution's channel counts to be
- * multiples of 8 (else the NCHW path runs). Taps are converted back to NCHW float32.
+ * NHWC activations (tf32 / bf16 / fp16, the default; LIS_RESNET_NHWC=0 keeps the NCHW float32
+ * activations of the fp32 path): the convolutions run on kernels/conv_nhwc_cuda.h instead,
+ * activations NHWC from the stem to the global pool (16-bit for bf16 / fp16, float32 for tf32),
+ * weights packed KRSC at init (the stem's 3 input channels padded to 8, or 4 in tf32). Needs
+ * every other convolution's channel counts to be multiples of 8 (else the NCHW path runs).
+ * Taps are converted back to NCHW float32.
  *
  * Memory: one plan per (N, H, W): input, block ping-pong buffers, two bottleneck
  * temporaries, pooled features and logits, plus the preprocessing buffers of
@@ -43,7 +44,7 @@ typedef struct {
     float *b;   /* device [cout], BatchNorm folded */
     void *wn;   /* NHWC path: device [cout, k, k, cin_p] of the precision's element type, BatchNorm
                  * folded; w is NULL */
-    int cin_p;  /* cin rounded up to a multiple of 8 */
+    int cin_p;  /* NHWC path: cin rounded up to whole 16-byte copies (lis_nhwc_pad_channels) */
 } lis_resnet_cuda_conv;
 
 /* Called after each convolution is queued (for per-layer timing: lis-bench cuda classifier
@@ -62,7 +63,7 @@ typedef struct {
     /* plan */
     int plan_n, plan_h, plan_w;
     float *x, *X, *Y, *T1, *T2, *pooled, *logits; /* device (X .. T2 hold NHWC elements with nhwc) */
-    void *xn;                       /* nhwc: the input, NHWC, channels padded to 8 */
+    void *xn;                       /* nhwc: the input, NHWC, channels padded to stem.cin_p */
     float *tapbuf;                  /* nhwc: a tapped stage in NCHW float32 (allocated on first use) */
     size_t tap_floats;
     /* classify_images: preprocessing of R x R generator images */
@@ -77,8 +78,10 @@ typedef struct {
 
 lis_status lis_resnet_cuda_init(lis_resnet_cuda *rc, const lis_resnet *net, const lis_safetensors *st,
                                 lis_precision prec, int device_index);
-/* Whether init takes the NHWC path for this net and precision: LIS_RESNET_NHWC=1, tf32, bf16
- * or fp16, and channel counts that allow it (read at each init). */
+/* Whether init takes the NHWC path for this net and precision: tf32, bf16 or fp16 and channel
+ * counts that allow it, unless LIS_RESNET_NHWC=0 (read at each init). The default since the H100
+ * check of 2026-11-27: ResNet-50 b64 tf32 / bf16 / fp16 6664 / 13010 / 12993 img/s against 5019 /
+ * 5429 / 5486 on NCHW float32 activations (torchvision + cuDNN: 6707 / 11397 / 11718). */
 int lis_resnet_cuda_nhwc_wanted(const lis_resnet *net, lis_precision prec);
 void lis_resnet_cuda_free(lis_resnet_cuda *rc);
 /* Fresh buffers hold NaN (so an element no kernel writes shows in the tests); returns with the

@@ -37,12 +37,13 @@
 #             bench-tile2: the generator b32 fp32 with LIS_WINOGRAD_CUDA_TILE=2 (F(2x2) only);
 #             bench-direct-tc: the generator b32 tf32/bf16 with LIS_WINOGRAD_CUDA_TC=0
 #             (direct mma convolutions); bench-unbatched: the generator b32 fp32 with
-#             LIS_WINO_CUDA_BATCHED=0 (the Winograd's GEMMs launched one by one). Not yet
-#             shipped (an "experimental" row): bench-gemm16, the generator b32 bf16/fp16 with
-#             LIS_WINO_CUDA_GEMM16=1 (Winograd on 16-bit operands, lis_gemm16_cuda_batched);
-#             bench-splitk-mma, the classifier b64 tf32/bf16/fp16 with LIS_SPLITK_MMA_CUDA=1;
-#             bench-cls-nhwc, the classifier b64/b256 tf32/bf16/fp16 with LIS_RESNET_NHWC=1
-#             (NHWC activations, kernels/conv_nhwc), with its per-convolution table
+#             LIS_WINO_CUDA_BATCHED=0 (the Winograd's GEMMs launched one by one);
+#             bench-wino-f32ops: the generator b32 bf16/fp16 with LIS_WINO_CUDA_GEMM16=0 (the
+#             Winograd's GEMMs on float32 operands, the path before 2026-11-27);
+#             bench-cls-nchw: the classifier b64/b256 tf32/bf16/fp16 with LIS_RESNET_NHWC=0
+#             (NCHW float32 activations, the path before 2026-11-27), with its per-convolution
+#             table. Not yet shipped (an "experimental" row): bench-splitk-mma, the classifier
+#             b64 tf32/bf16/fp16 with LIS_SPLITK_MMA_CUDA=1
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
@@ -58,8 +59,8 @@
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile. bench and torch are groups whose parts can be named alone (bench-ops,
-# bench-cls, bench-nosplitk, bench-cls-nhwc, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
-# bench-direct-tc, bench-gemm16, bench-unbatched, bench-e2e; torch-resnet, torch-sgxl).
+# bench-cls, bench-nosplitk, bench-cls-nchw, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
+# bench-direct-tc, bench-wino-f32ops, bench-unbatched, bench-e2e; torch-resnet, torch-sgxl).
 # Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
 # autotuning: LIS_GEN_ARGS="--gen-batch 32 --precisions fp32" LIS_SGXL_BATCH=32
@@ -494,9 +495,9 @@ $(grep -E '^(\||## |per image|per layer|per convolution|built the)' "$LOGS/$name
 }
 
 if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-splitk-mma &&
-    ! want bench-cls-nowino && ! want bench-cls-nhwc &&
+    ! want bench-cls-nowino && ! want bench-cls-nchw &&
     ! want bench-gen && ! want bench-tile2 &&
-    ! want bench-direct-tc && ! want bench-gemm16 && ! want bench-unbatched && ! want bench-e2e; then
+    ! want bench-direct-tc && ! want bench-wino-f32ops && ! want bench-unbatched && ! want bench-e2e; then
     :
 elif ! have_bin bench/lis-bench; then
     record bench "skipped" 0 "bench/lis-bench was not built"
@@ -526,17 +527,17 @@ else
         bench_step bench-nosplitk 30 classifier --cls-batch 64,256 --precisions fp32 --budget 8 --net-reps 2
         unset LIS_SPLITK_CUDA
     fi
-    # not yet shipped: the tensor-core ResNet on NHWC activations (kernels/conv_nhwc)
-    if want_part bench bench-cls-nhwc && [ "$(left)" -gt 60 ]; then
-        export LIS_RESNET_NHWC=1
-        bench_step bench-cls-nhwc 45 classifier --cls-batch 64,256 --precisions tf32,bf16,fp16 --layers --budget 12 --net-reps 2
+    # the tensor-core ResNet on NCHW float32 activations (the path before NHWC became the default)
+    if want_part bench bench-cls-nchw && [ "$(left)" -gt 60 ]; then
+        export LIS_RESNET_NHWC=0
+        bench_step bench-cls-nchw 45 classifier --cls-batch 64,256 --precisions tf32,bf16,fp16 --layers --budget 12 --net-reps 2
         unset LIS_RESNET_NHWC
     fi
-    # not yet shipped: the reduced-precision ResNet with split-K on the mma kernels
+    # not yet shipped: split-K on the mma kernels of the NCHW path (so with LIS_RESNET_NHWC=0)
     if want_part bench bench-splitk-mma && [ "$(left)" -gt 60 ]; then
-        export LIS_SPLITK_MMA_CUDA=1
+        export LIS_SPLITK_MMA_CUDA=1 LIS_RESNET_NHWC=0
         bench_step bench-splitk-mma 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --budget 8 --net-reps 2
-        unset LIS_SPLITK_MMA_CUDA
+        unset LIS_SPLITK_MMA_CUDA LIS_RESNET_NHWC
     fi
     # the ResNet without Winograd (LIS_WINOGRAD_CUDA=0): what it gives on the 3x3 layers
     if want_part bench bench-cls-nowino && [ "$(left)" -gt 60 ]; then
@@ -564,10 +565,10 @@ else
             --precisions tf32,bf16 --budget 15 --net-reps 1
         unset LIS_WINOGRAD_CUDA_TC
     fi
-    # not yet shipped: the bf16/fp16 Winograd on 16-bit operands (LIS_WINO_CUDA_GEMM16=1)
-    if want_part bench bench-gemm16 && [ $(($(left) - TORCH_RESERVE)) -gt 50 ]; then
-        export LIS_WINO_CUDA_GEMM16=1
-        bench_step bench-gemm16 50 generator ${FULL:+--weights "$FULL"} --gen-batch 32 \
+    # the bf16/fp16 Winograd with its GEMMs on float32 operands (before 16-bit became the default)
+    if want_part bench bench-wino-f32ops && [ $(($(left) - TORCH_RESERVE)) -gt 50 ]; then
+        export LIS_WINO_CUDA_GEMM16=0
+        bench_step bench-wino-f32ops 50 generator ${FULL:+--weights "$FULL"} --gen-batch 32 \
             --precisions bf16,fp16 --budget 15 --net-reps 1
         unset LIS_WINO_CUDA_GEMM16
     fi

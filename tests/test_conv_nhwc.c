@@ -104,19 +104,25 @@ static void reference(lis_precision prec, lis_nhwc_conv_params p, int cin) {
 
 static void checks(void) {
     lis_nhwc_conv_params p = {1, 8, 8, 12, 16, 3, 3, 1, 1, 0};
-    LIS_CHECK(lis_nhwc_conv_check(&p) != LIS_OK && strstr(lis_err_msg(), "multiples of 8"));
+    LIS_CHECK(lis_nhwc_conv_check(&p, LIS_PREC_BF16) != LIS_OK && strstr(lis_err_msg(), "multiple of 8 in bf16"));
+    p.C = 4; /* a row is whole 16-byte copies: 4 channels suffice in tf32, not in 16 bits */
+    LIS_CHECK(lis_nhwc_conv_check(&p, LIS_PREC_TF32) == LIS_OK);
+    LIS_CHECK(lis_nhwc_conv_check(&p, LIS_PREC_FP16) != LIS_OK && strstr(lis_err_msg(), "C = 4"));
+    LIS_CHECK(lis_nhwc_conv_check(&p, LIS_PREC_FP32) != LIS_OK && strstr(lis_err_msg(), "fp32"));
+    LIS_CHECK(lis_nhwc_pad_channels(3, LIS_PREC_TF32) == 4 && lis_nhwc_pad_channels(3, LIS_PREC_BF16) == 8 &&
+              lis_nhwc_pad_channels(64, LIS_PREC_FP16) == 64);
     p.C = 16; p.K = 20;
-    LIS_CHECK(lis_nhwc_conv_check(&p) != LIS_OK && strstr(lis_err_msg(), "K = 20"));
+    LIS_CHECK(lis_nhwc_conv_check(&p, LIS_PREC_BF16) != LIS_OK && strstr(lis_err_msg(), "K = 20"));
     p.K = 16; p.stride = 0;
-    LIS_CHECK(lis_nhwc_conv_check(&p) != LIS_OK && strstr(lis_err_msg(), "stride"));
+    LIS_CHECK(lis_nhwc_conv_check(&p, LIS_PREC_BF16) != LIS_OK && strstr(lis_err_msg(), "stride"));
     p.stride = 1; p.H = 1; p.pad = 0;
-    LIS_CHECK(lis_nhwc_conv_check(&p) != LIS_OK && strstr(lis_err_msg(), "does not fit"));
+    LIS_CHECK(lis_nhwc_conv_check(&p, LIS_PREC_BF16) != LIS_OK && strstr(lis_err_msg(), "does not fit"));
     p.H = 8; p.N = 0;
-    LIS_CHECK(lis_nhwc_conv_check(&p) != LIS_OK && strstr(lis_err_msg(), "positive"));
+    LIS_CHECK(lis_nhwc_conv_check(&p, LIS_PREC_BF16) != LIS_OK && strstr(lis_err_msg(), "positive"));
     p.N = 40000; p.H = p.W = 224; p.C = 64;
-    LIS_CHECK(lis_nhwc_conv_check(&p) != LIS_OK && strstr(lis_err_msg(), "int range"));
+    LIS_CHECK(lis_nhwc_conv_check(&p, LIS_PREC_BF16) != LIS_OK && strstr(lis_err_msg(), "int range"));
     p.N = 1;
-    LIS_CHECK(lis_nhwc_conv_check(&p) == LIS_OK);
+    LIS_CHECK(lis_nhwc_conv_check(&p, LIS_PREC_BF16) == LIS_OK);
     uint16_t one = 0, y = 0;
     LIS_CHECK(lis_nhwc_conv_ref(&p, LIS_PREC_FP32, &one, &one, NULL, NULL, &y) != LIS_OK && strstr(lis_err_msg(), "fp32"));
     LIS_CHECK(lis_nhwc_elem_size(LIS_PREC_TF32) == 4 && lis_nhwc_elem_size(LIS_PREC_BF16) == 2 &&
