@@ -33,9 +33,11 @@
  *         16 v3 GEMMs (one batched launch) between transforms; other shapes go to v3 (FP32)
  *   wino4 Winograd F(4x4, 3x3): 36 v3 GEMMs, 1.78x fewer multiplies (FP32)
  *   tf32, bf16, fp16  mma.sync with a 4-stage cp.async pipeline (kernels/igemm_mma.cu)
- *   tf32 splitk, bf16 splitk  the same with the depth split for small grids (not yet timed)
+ *   tf32 splitk, bf16 splitk  the same with the depth split for small grids (no gain on
+ *         ResNet-50 b64 on the H100, 2026-11-27: 0.99-1.0x; off)
  *   tf32 wino, bf16 wino  Winograd F(2x2, 3x3) with its GEMMs on the mma kernel
- *   bf16 wino16  the same on 16-bit operands (lis_gemm16_cuda_batched; not yet timed)
+ *   bf16 wino16  the same on 16-bit operands (lis_gemm16_cuda_batched; what the shipped
+ *         bf16/fp16 Winograd runs)
  *   tf32 wmma, bf16 wmma, fp16 wmma  the older WMMA kernels, 128x128x32 tiles, 8 warps of
  *         64x32 (LIS_MMA_CUDA=0 makes lis_igemm_cuda take them)
  * lis_igemm_cuda() in FP32: Winograd F(4x4) for 3x3 layers of at least 64 input channels that

@@ -186,7 +186,7 @@ lis_status vdirect(const lis_modconv_cuda_weights *mw, const lis_modconv_params 
     });
 }
 
-// the NHWC convolution (kernels/conv_nhwc_cuda.h; not yet timed on a GPU): the styles applied
+// the NHWC convolution (kernels/conv_nhwc_cuda.h; slower than the 16-bit Winograd on the H100): the styles applied
 // while the input is converted to NHWC 16-bit, the weights packed KRSC 16-bit once (on first use,
 // kept in mw->nhwc), ldmatrix fragments, and the demodulation applied as the epilogue writes the
 // NCHW float32 output. Operands in 16 bits in memory: the route to the BF16 matrix-rate target
