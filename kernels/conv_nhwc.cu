@@ -44,6 +44,7 @@ struct Args {
     int relu;
     float *y_nchw;          // set: the NCHW float32 output instead of y (no residual)
     const float *out_scale; // with y_nchw: [N][K] factors of the accumulators, or NULL
+    int a_l1;               // 1: the input gather through L1 (LIS_NHWC_CONV_A_L1=1, an experiment)
 };
 
 // one mma step of a warp: fragments of its MI x 4 tiles at depth kk of stage S
@@ -98,8 +99,13 @@ __global__ __launch_bounds__(THREADS, 2) void nhwc_conv_kernel(Args a) {
         const int d = depth_of<E>(kt, t);
         const Tap e = tap_of(g, d); // one division pair per thread and stage, shared by its copies
         const int64_t s0 = a_src(g, px0, e), s1 = a_src(g, px1, e);
-        cp16(S + a_dst<E>(a_row(t, 0), ch), x + (s0 < 0 ? 0 : s0), s0 >= 0);
-        cp16(S + a_dst<E>(a_row(t, 1), ch), x + (s1 < 0 ? 0 : s1), s1 >= 0);
+        if (a.a_l1) { // uniform over the grid
+            cp16_ca(S + a_dst<E>(a_row(t, 0), ch), x + (s0 < 0 ? 0 : s0), s0 >= 0);
+            cp16_ca(S + a_dst<E>(a_row(t, 1), ch), x + (s1 < 0 ? 0 : s1), s1 >= 0);
+        } else {
+            cp16(S + a_dst<E>(a_row(t, 0), ch), x + (s0 < 0 ? 0 : s0), s0 >= 0);
+            cp16(S + a_dst<E>(a_row(t, 1), ch), x + (s1 < 0 ? 0 : s1), s1 >= 0);
+        }
 #pragma unroll
         for (int q = 0; q < T::B_COPIES; q++) {
             const int64_t sb = b_src(g, n0 + b_row(t, q), d);
@@ -222,6 +228,11 @@ static lis_status run(const lis_nhwc_conv_params *p, Args &a, lis_precision prec
     a.g.M = p->N * a.g.Ho * a.g.Wo;
     a.g.Kd = p->R * p->S * p->C;
     a.relu = p->relu;
+    // An experiment for the next GPU check (read at every call, like LIS_NHWC_CONV_BN): the tf32
+    // convolutions run at half the bf16 rate, as if bound by the bytes reaching shared memory;
+    // a 3x3 window reads each input line up to 9 times, which L1 could serve
+    const char *l1 = getenv("LIS_NHWC_CONV_A_L1");
+    a.a_l1 = l1 && !strcmp(l1, "1");
     if (lis_ceil_div(p->K, 64) > 65535) return lis_err_set("nhwc conv: K = %d too large for the grid", p->K);
     const bool wide = lis_nhwc_conv_block_n(a.g.M, p->K) == 128;
     switch (prec) {

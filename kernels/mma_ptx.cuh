@@ -21,6 +21,11 @@ __device__ __forceinline__ void cp16(void *dst, const void *src, bool full) {
     const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(full ? 16 : 0));
 }
+// the same through L1 (.ca): for gathers that read a line again soon (a 3x3 window's taps)
+__device__ __forceinline__ void cp16_ca(void *dst, const void *src, bool full) {
+    const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(full ? 16 : 0));
+}
 __device__ __forceinline__ void cp4(float *dst, const float *src, bool full) {
     const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d), "l"(src), "r"(full ? 4 : 0));

@@ -43,7 +43,8 @@
 #             bench-cls-nchw: the classifier b64/b256 tf32/bf16/fp16 with LIS_RESNET_NHWC=0
 #             (NCHW float32 activations, the path before 2026-11-27), with its per-convolution
 #             table. Not yet shipped (an "experimental" row): bench-splitk-mma, the classifier
-#             b64 tf32/bf16/fp16 with LIS_SPLITK_MMA_CUDA=1
+#             b64 tf32/bf16/fp16 with LIS_SPLITK_MMA_CUDA=1; bench-cls-a-l1, the classifier b64
+#             with LIS_NHWC_CONV_A_L1=1 (the NHWC input gather through L1), per-convolution table
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
@@ -55,11 +56,12 @@
 #   profile   only when --steps names it: Nsight Compute (ncu) on the GEMM kernels of a few
 #             benchmark cases (LIS_BENCH_ONCE=1), into DIR/ncu.txt: where a kernel's time goes;
 #             LIS_PROFILE_CASES picks cases (default square,conv3x3,conv1x1,square-wmma;
-#             on request wino-l26, mma-3x3, flrelu-l26, gemm16-square, nhwc-3x3, nhwc-l1)
+#             on request wino-l26, mma-3x3, flrelu-l26, gemm16-square, nhwc-3x3, nhwc-l1,
+#             nhwc-3x3-tf32)
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile. bench and torch are groups whose parts can be named alone (bench-ops,
-# bench-cls, bench-nosplitk, bench-cls-nchw, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
+# bench-cls, bench-nosplitk, bench-cls-nchw, bench-cls-a-l1, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
 # bench-direct-tc, bench-wino-f32ops, bench-unbatched, bench-e2e; torch-resnet, torch-sgxl).
 # Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
@@ -495,7 +497,7 @@ $(grep -E '^(\||## |per image|per layer|per convolution|built the)' "$LOGS/$name
 }
 
 if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-splitk-mma &&
-    ! want bench-cls-nowino && ! want bench-cls-nchw &&
+    ! want bench-cls-nowino && ! want bench-cls-nchw && ! want bench-cls-a-l1 &&
     ! want bench-gen && ! want bench-tile2 &&
     ! want bench-direct-tc && ! want bench-wino-f32ops && ! want bench-unbatched && ! want bench-e2e; then
     :
@@ -532,6 +534,12 @@ else
         export LIS_RESNET_NHWC=0
         bench_step bench-cls-nchw 45 classifier --cls-batch 64,256 --precisions tf32,bf16,fp16 --layers --budget 12 --net-reps 2
         unset LIS_RESNET_NHWC
+    fi
+    # not yet shipped: the NHWC convolutions' input gather through L1 (cp.async.ca)
+    if want_part bench bench-cls-a-l1 && [ "$(left)" -gt 60 ]; then
+        export LIS_NHWC_CONV_A_L1=1
+        bench_step bench-cls-a-l1 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
+        unset LIS_NHWC_CONV_A_L1
     fi
     # not yet shipped: split-K on the mma kernels of the NCHW path (so with LIS_RESNET_NHWC=0)
     if want_part bench bench-splitk-mma && [ "$(left)" -gt 60 ]; then
@@ -681,6 +689,7 @@ else
     prof_case gemm16-square square bf16 2 1 'gemm16' # the 16-bit operand GEMM (lis_gemm16_cuda_batched)
     prof_case nhwc-3x3 'layer3 3x3' bf16 2 1 'nhwc_conv' # the NHWC convolution (kernels/conv_nhwc.cu)
     prof_case nhwc-l1 'layer1 1x1' bf16 2 1 'nhwc_conv'  # its memory-bound case: 64 -> 256 at 56 px
+    prof_case nhwc-3x3-tf32 'layer3 3x3' tf32 2 1 'nhwc_conv' # tf32: half the bf16 rate, 0.5x cuDNN on 3x3
 fi
 
 # ---------------------------------------------------------------- targets
