@@ -1136,6 +1136,7 @@ static const char *net_variant(void) {
         {"LIS_WINO_CUDA_GEMM16", "0", "lis (cuda, Winograd on float32 operands, alternative)"},
         {"LIS_SPLITK_MMA_CUDA", "1", "lis (cuda, split-K on the mma kernels experimental)"},
         {"LIS_NHWC_CONV_A_L1", "1", "lis (cuda, NHWC gather through L1 experimental)"},
+        {"LIS_NHWC_CONV_DEEP", "1", "lis (cuda, NHWC 128-byte stages experimental)"},
         {"LIS_RESNET_NHWC", "0", "lis (cuda, NCHW float32 activations, alternative)"},
     };
     for (size_t i = 0; i < sizeof alt / sizeof alt[0]; i++) {

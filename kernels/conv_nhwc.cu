@@ -15,7 +15,9 @@
 // Tiles: 128 pixels x BN channels (128, or 64 for narrow layers and small grids) x 64 bytes of
 // depth, 256 threads = 8 warps, 4 cp.async stages (80 KB at BN 128): two blocks per SM. The
 // index arithmetic is in kernels/conv_nhwc_frag.cuh (replayed on the host by
-// test_cuda_emu_conv_nhwc).
+// test_cuda_emu_conv_nhwc). Two experiments, untimed, switched by the environment at each call:
+// LIS_NHWC_CONV_A_L1=1 (the input gather through L1) and LIS_NHWC_CONV_DEEP=1 (128 bytes of
+// depth per stage, 3 stages, 111 KB at BN 128).
 #include "kernels/conv_nhwc_frag.cuh"
 #include "kernels/mma_ptx.cuh"
 #include "kernels/nhwc_vec.cuh"
@@ -28,13 +30,17 @@ extern "C" {
 namespace {
 
 using namespace lis_cn;
-constexpr int ST = 4;
+// pipeline stages: 4 of 64 bytes of depth (80 KB at BN 128), or 3 of 128 (111 KB: still two
+// blocks per SM on sm_90's 228 KB)
+template <int DB> __host__ __device__ constexpr int stages() { return DB == 64 ? 4 : 3; }
 
 template <int P> __host__ __device__ constexpr int elem_bytes() { return P == LIS_PREC_TF32 ? 4 : 2; }
-template <int BN> constexpr size_t smem_bytes() { return (size_t)ST * Tile<BN, 2>::STAGE * 2; } // same for E = 4
-static_assert((size_t)ST * Tile<128, 4>::STAGE * 4 == smem_bytes<128>(), "both element sizes, the same stage bytes");
-static_assert(sizeof(float) * BM * Out<128>::LDS <= smem_bytes<128>() && sizeof(float) * BM * Out<64>::LDS <= smem_bytes<64>(),
+template <int BN, int DB> constexpr size_t smem_bytes() { return (size_t)stages<DB>() * Tile<BN, 2, DB>::STAGE * 2; }
+static_assert((size_t)4 * Tile<128, 4>::STAGE * 4 == smem_bytes<128, 64>(), "both element sizes, the same stage bytes");
+static_assert(sizeof(float) * BM * Out<128>::LDS <= smem_bytes<128, 64>() &&
+                  sizeof(float) * BM * Out<64>::LDS <= smem_bytes<64, 64>(),
               "the epilogue's float32 tile must fit in the pipeline's shared memory");
+static_assert(2 * smem_bytes<128, 128>() + 2048 <= 228 * 1024, "deep stages: two blocks per sm_90 SM");
 
 struct Args {
     Geo g;
@@ -45,18 +51,19 @@ struct Args {
     float *y_nchw;          // set: the NCHW float32 output instead of y (no residual)
     const float *out_scale; // with y_nchw: [N][K] factors of the accumulators, or NULL
     int a_l1;               // 1: the input gather through L1 (LIS_NHWC_CONV_A_L1=1, an experiment)
+    int deep;               // 1: 128-byte stages (LIS_NHWC_CONV_DEEP=1, an experiment)
 };
 
 // one mma step of a warp: fragments of its MI x 4 tiles at depth kk of stage S
-template <int P, int BN, int MI>
+template <int P, int BN, int DB, int MI>
 __device__ __forceinline__ void mma_step(const typename Act<P>::T *S, int wm, int wn, int kk, int lane,
                                          float (&acc)[MI][4][4]) {
     constexpr int E = elem_bytes<P>();
     uint32_t af[MI][4], bf[4][2];
 #pragma unroll
-    for (int i = 0; i < MI; i++) ldmatrix_x4(af[i], S + a_ldm<BN, E>(wm, i, kk, lane));
+    for (int i = 0; i < MI; i++) ldmatrix_x4(af[i], S + a_ldm<BN, E, DB>(wm, i, kk, lane));
 #pragma unroll
-    for (int jj = 0; jj < 2; jj++) ldmatrix_b_pair<false>(bf, jj, S + b_ldm<E>(wn, jj, kk, lane));
+    for (int jj = 0; jj < 2; jj++) ldmatrix_b_pair<false>(bf, jj, S + b_ldm<E, DB>(wn, jj, kk, lane));
     if constexpr (P == LIS_PREC_TF32) { // round the float32 operands (cvt.rna), as igemm_mma does
 #pragma unroll
         for (int i = 0; i < MI; i++)
@@ -78,11 +85,12 @@ __device__ __forceinline__ void mma_step(const typename Act<P>::T *S, int wm, in
     }
 }
 
-template <int P, int BN>
+template <int P, int BN, int DB>
 __global__ __launch_bounds__(THREADS, 2) void nhwc_conv_kernel(Args a) {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
-    constexpr int E = elem_bytes<P>();
-    using T = Tile<BN, E>;
+    constexpr int E = elem_bytes<P>(), ST = stages<DB>();
+    using T = Tile<BN, E, DB>;
+    using K = Elem<E, DB>;
     using El = typename Act<P>::T;
     extern __shared__ float4 cn_smem[];
     El *const sm = reinterpret_cast<El *>(cn_smem);
@@ -91,25 +99,26 @@ __global__ __launch_bounds__(THREADS, 2) void nhwc_conv_kernel(Args a) {
     const int t = threadIdx.x, lane = t & 31, warp = t >> 5;
     const int wm = warp / T::WN, wn = warp % T::WN;
     const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
-    const int nk = (g.Kd + Elem<E>::BK - 1) / Elem<E>::BK, ch = chunk_of(t);
-    const Pix px0 = pix_of(g, m0 + a_row(t, 0)), px1 = pix_of(g, m0 + a_row(t, 1));
+    const int nk = (g.Kd + K::BK - 1) / K::BK, ch = chunk_of<DB>(t);
+    Pix px[T::A_COPIES];
+#pragma unroll
+    for (int q = 0; q < T::A_COPIES; q++) px[q] = pix_of(g, m0 + a_row<DB>(t, q));
 
     auto issue = [&](int kt) {
         El *const S = sm + (kt % ST) * T::STAGE;
-        const int d = depth_of<E>(kt, t);
+        const int d = depth_of<E, DB>(kt, t);
         const Tap e = tap_of(g, d); // one division pair per thread and stage, shared by its copies
-        const int64_t s0 = a_src(g, px0, e), s1 = a_src(g, px1, e);
-        if (a.a_l1) { // uniform over the grid
-            cp16_ca(S + a_dst<E>(a_row(t, 0), ch), x + (s0 < 0 ? 0 : s0), s0 >= 0);
-            cp16_ca(S + a_dst<E>(a_row(t, 1), ch), x + (s1 < 0 ? 0 : s1), s1 >= 0);
-        } else {
-            cp16(S + a_dst<E>(a_row(t, 0), ch), x + (s0 < 0 ? 0 : s0), s0 >= 0);
-            cp16(S + a_dst<E>(a_row(t, 1), ch), x + (s1 < 0 ? 0 : s1), s1 >= 0);
+#pragma unroll
+        for (int q = 0; q < T::A_COPIES; q++) {
+            const int64_t sa = a_src(g, px[q], e);
+            El *const dst = S + a_dst<E, DB>(a_row<DB>(t, q), ch);
+            if (a.a_l1) cp16_ca(dst, x + (sa < 0 ? 0 : sa), sa >= 0); // uniform over the grid
+            else cp16(dst, x + (sa < 0 ? 0 : sa), sa >= 0);
         }
 #pragma unroll
         for (int q = 0; q < T::B_COPIES; q++) {
-            const int64_t sb = b_src(g, n0 + b_row(t, q), d);
-            cp16(S + b_dst<E>(b_row(t, q), ch), w + (sb < 0 ? 0 : sb), sb >= 0);
+            const int64_t sb = b_src(g, n0 + b_row<DB>(t, q), d);
+            cp16(S + b_dst<E, DB>(b_row<DB>(t, q), ch), w + (sb < 0 ? 0 : sb), sb >= 0);
         }
     };
 
@@ -120,7 +129,7 @@ __global__ __launch_bounds__(THREADS, 2) void nhwc_conv_kernel(Args a) {
         pipeline_advance<ST>(kt, nk, issue);
         const El *const S = sm + (kt % ST) * T::STAGE;
 #pragma unroll
-        for (int kk = 0; kk < Elem<E>::BK; kk += Elem<E>::KSTEP) mma_step<P, BN>(S, wm, wn, kk, lane, acc);
+        for (int kk = 0; kk < K::BK; kk += K::KSTEP) mma_step<P, BN, DB>(S, wm, wn, kk, lane, acc);
     }
     cp_wait<0>();
     __syncthreads(); // every warp is done with the stages: they become the output tile
@@ -188,19 +197,19 @@ __global__ __launch_bounds__(THREADS, 2) void nhwc_conv_kernel(Args a) {
 #endif
 }
 
-template <int P, int BN>
+template <int P, int BN, int DB>
 lis_status launch(const Args &a, lis_stream s) {
-    cudaError_t e = cudaFuncSetAttribute(nhwc_conv_kernel<P, BN>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                         (int)smem_bytes<BN>());
-    if (e != cudaSuccess)
-        return lis_err_set("nhwc conv: %zu bytes of shared memory: %s", smem_bytes<BN>(), cudaGetErrorString(e));
+    constexpr size_t smem = smem_bytes<BN, DB>();
+    cudaError_t e = cudaFuncSetAttribute(nhwc_conv_kernel<P, BN, DB>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    if (e != cudaSuccess) return lis_err_set("nhwc conv: %zu bytes of shared memory: %s", smem, cudaGetErrorString(e));
     const dim3 grid((unsigned)lis_ceil_div(a.g.M, BM), (unsigned)lis_ceil_div(a.g.K, BN));
-    nhwc_conv_kernel<P, BN><<<grid, THREADS, smem_bytes<BN>(), LIS_STREAM(s)>>>(a);
+    nhwc_conv_kernel<P, BN, DB><<<grid, THREADS, smem, LIS_STREAM(s)>>>(a);
     return lis_cuda_launched(P == LIS_PREC_TF32 ? "nhwc_conv_tf32" : P == LIS_PREC_BF16 ? "nhwc_conv_bf16" : "nhwc_conv_fp16", s);
 }
 
 template <int P> lis_status launch_bn(const Args &a, bool wide, lis_stream s) {
-    return wide ? launch<P, 128>(a, s) : launch<P, 64>(a, s);
+    if (a.deep) return wide ? launch<P, 128, 128>(a, s) : launch<P, 64, 128>(a, s);
+    return wide ? launch<P, 128, 64>(a, s) : launch<P, 64, 64>(a, s);
 }
 
 } // namespace
@@ -233,6 +242,10 @@ static lis_status run(const lis_nhwc_conv_params *p, Args &a, lis_precision prec
     // a 3x3 window reads each input line up to 9 times, which L1 could serve
     const char *l1 = getenv("LIS_NHWC_CONV_A_L1");
     a.a_l1 = l1 && !strcmp(l1, "1");
+    // Another: 128 bytes of depth per stage (3 stages): twice the mma steps per barrier and per
+    // tap computation, which costs the tf32 kernel twice as much per multiply-add as bf16's
+    const char *deep = getenv("LIS_NHWC_CONV_DEEP");
+    a.deep = deep && !strcmp(deep, "1");
     if (lis_ceil_div(p->K, 64) > 65535) return lis_err_set("nhwc conv: K = %d too large for the grid", p->K);
     const bool wide = lis_nhwc_conv_block_n(a.g.M, p->K) == 128;
     switch (prec) {

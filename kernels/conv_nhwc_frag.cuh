@@ -5,10 +5,12 @@
 // ldmatrix, mma as the PTX ISA defines them, the epilogue) against the CPU reference.
 //
 // E is the element size: 2 (bf16 / fp16 activations, mma.m16n8k16) or 4 (float32 activations,
-// tf32 mma.m16n8k8). Every stage is laid out in bytes the same way for both: a row holds 64
+// tf32 mma.m16n8k8). Every stage is laid out in bytes the same way for both: a row holds DB = 64
 // bytes of depth (32 or 16 elements) padded to 80, a copy is 16 bytes (8 or 4 elements), an
 // mma step takes 32 bytes of depth (16 or 8 elements), and ldmatrix treats 4-byte elements as
 // pairs of 16-bit ones, which puts (row g, element t) in lane (g, t): the tf32 fragment layout.
+// DB = 128 ("deep" stages, LIS_NHWC_CONV_DEEP=1, an experiment): rows of 128 bytes padded to
+// 144, twice the mma steps per barrier, 3 stages instead of 4 in the same shared memory.
 //
 // The GEMM: rows m = output pixels (n, oy, ox) in NHWC order, columns = output channels k,
 // depth d = (r, s, c) with c fastest (the KRSC weights' row order). A [pixel][depth] is gathered
@@ -25,18 +27,22 @@ namespace lis_cn {
 constexpr int BM = 128, THREADS = 256;
 constexpr int FAR = -(1 << 29); // a coordinate that fails every bounds check
 
-template <int E> struct Elem {
+template <int E, int DB = 64> struct Elem {
     static constexpr int CH = 16 / E;      // elements per 16-byte copy
-    static constexpr int BK = 64 / E;      // depth per stage
-    static constexpr int LDK = BK + CH;    // elements per shared row (80 bytes)
+    static constexpr int BK = DB / E;      // depth per stage
+    static constexpr int LDK = BK + CH;    // elements per shared row (DB + 16 bytes: an odd number
+                                           // of 16-byte groups, so 8 rows hit 8 distinct ones)
     static constexpr int KSTEP = 32 / E;   // depth per mma step (m16n8k16 / m16n8k8)
+    static constexpr int CPR = DB / 16;    // 16-byte copies per row: 4 or 8
+    static constexpr int ROWS = THREADS / CPR; // rows one pass of the block's copies covers: 64 or 32
 };
 
 // BN (output channels per block) 128 or 64; 8 warps as WM x WN, each (16 MI) x 32
-template <int BN, int E> struct Tile {
+template <int BN, int E, int DB = 64> struct Tile {
     static constexpr int WN = BN / 32, WM = 8 / WN, MI = BM / WM / 16;
-    static constexpr int STAGE = (BM + BN) * Elem<E>::LDK; // elements per stage
-    static constexpr int B_COPIES = BN * 4 / THREADS;      // 16-byte copies of B per thread: 2 or 1
+    static constexpr int STAGE = (BM + BN) * Elem<E, DB>::LDK;       // elements per stage
+    static constexpr int A_COPIES = BM * Elem<E, DB>::CPR / THREADS; // 16-byte copies of A per thread: 2 or 4
+    static constexpr int B_COPIES = BN * Elem<E, DB>::CPR / THREADS; // of B: 1, 2 or 4
 };
 
 struct Geo {
@@ -44,17 +50,19 @@ struct Geo {
     int M, Kd; // pixels N*Ho*Wo, depth R*S*C
 };
 
-// The A row (output pixel) of a thread's copy q (0, 1): row (t >> 2) + 64 q; depth chunk t & 3
-// (4 copies of 16 bytes per 64-byte row).
+// The A row (output pixel) of a thread's copy q: row t / CPR + ROWS q; depth chunk t % CPR
+// (CPR copies of 16 bytes per DB-byte row; DB = 64: rows (t >> 2) + 64 q, chunk t & 3).
 struct Pix {
     int64_t base; // first element of the image: b*H*W*C
     int iy0, ix0; // top-left input coordinate of the window; FAR past the last pixel
 };
-__host__ __device__ inline int a_row(int t, int q) { return (t >> 2) + 64 * q; }
-__host__ __device__ inline int chunk_of(int t) { return t & 3; }
+template <int DB = 64> __host__ __device__ inline int a_row(int t, int q) {
+    return t / (DB / 16) + (THREADS / (DB / 16)) * q;
+}
+template <int DB = 64> __host__ __device__ inline int chunk_of(int t) { return t % (DB / 16); }
 // the first depth index of a thread's copies of stage kt
-template <int E> __host__ __device__ inline int depth_of(int kt, int t) {
-    return kt * Elem<E>::BK + chunk_of(t) * Elem<E>::CH;
+template <int E, int DB = 64> __host__ __device__ inline int depth_of(int kt, int t) {
+    return kt * Elem<E, DB>::BK + chunk_of<DB>(t) * Elem<E, DB>::CH;
 }
 
 __host__ __device__ inline Pix pix_of(const Geo &g, int m) {
@@ -96,30 +104,30 @@ __host__ __device__ inline int64_t a_src(const Geo &g, const Pix &p, const Tap &
 
 // B copy q of thread t: weight row (output channel); its element offset in w, or -1 past the
 // channels or the depth
-__host__ __device__ inline int b_row(int t, int q) { return (t >> 2) + 64 * q; }
+template <int DB = 64> __host__ __device__ inline int b_row(int t, int q) { return a_row<DB>(t, q); }
 __host__ __device__ inline int64_t b_src(const Geo &g, int k, int d) {
     return k < g.K && d < g.Kd ? (int64_t)k * g.Kd + d : -1;
 }
 
 // shared offsets (elements) of a copy within a stage: A rows first, then the BM.. B rows
-template <int E> __host__ __device__ inline int a_dst(int row, int chunk) {
-    return row * Elem<E>::LDK + chunk * Elem<E>::CH;
+template <int E, int DB = 64> __host__ __device__ inline int a_dst(int row, int chunk) {
+    return row * Elem<E, DB>::LDK + chunk * Elem<E, DB>::CH;
 }
-template <int E> __host__ __device__ inline int b_dst(int row, int chunk) {
-    return (BM + row) * Elem<E>::LDK + chunk * Elem<E>::CH;
+template <int E, int DB = 64> __host__ __device__ inline int b_dst(int row, int chunk) {
+    return (BM + row) * Elem<E, DB>::LDK + chunk * Elem<E, DB>::CH;
 }
 
 // A fragment i of warp row wm at depth kk: lanes 0-15 rows 0-15 at kk, lanes 16-31 the same rows
 // 16 bytes further: ldmatrix.x4 gives a0..a3 of m16n8k16 (16-bit) or of m16n8k8 (tf32)
-template <int BN, int E> __host__ __device__ inline int a_ldm(int wm, int i, int kk, int lane) {
-    return (wm * Tile<BN, E>::MI * 16 + i * 16 + (lane & 15)) * Elem<E>::LDK + kk + (lane >> 4) * Elem<E>::CH;
+template <int BN, int E, int DB = 64> __host__ __device__ inline int a_ldm(int wm, int i, int kk, int lane) {
+    return (wm * Tile<BN, E>::MI * 16 + i * 16 + (lane & 15)) * Elem<E, DB>::LDK + kk + (lane >> 4) * Elem<E>::CH;
 }
 // B (rows = channels, depth contiguous: the "col" operand, no transpose) at depth kk, channels
 // wn*32 + jj*16 .. +15: lanes 0-7 channels 0-7 at kk, 8-15 the same 16 bytes further, 16-23
 // channels 8-15 at kk, 24-31 16 bytes further; ldmatrix.x4 gives b0, b1 of n8 tile 2jj, then b0,
 // b1 of tile 2jj + 1
-template <int E> __host__ __device__ inline int b_ldm(int wn, int jj, int kk, int lane) {
-    return (BM + wn * 32 + jj * 16 + (lane & 7) + ((lane >> 4) << 3)) * Elem<E>::LDK + kk +
+template <int E, int DB = 64> __host__ __device__ inline int b_ldm(int wn, int jj, int kk, int lane) {
+    return (BM + wn * 32 + jj * 16 + (lane & 7) + ((lane >> 4) << 3)) * Elem<E, DB>::LDK + kk +
            ((lane >> 3) & 1) * Elem<E>::CH;
 }
 

@@ -34,25 +34,26 @@ struct Case {
     lis_precision prec;
     bool bias, res;
     bool nchw; // the NCHW float32 output with per-(image, channel) scales (no residual)
+    int db = 64; // bytes of depth per stage: 64, or 128 (LIS_NHWC_CONV_DEEP)
 };
 
 bool g_banks_ok = true, g_aligned = true, g_inside = true, g_staged_once = true;
 
 // one mma step of a warp at depth kk of stage S: fragments loaded as the kernel does, products
 // accumulated into acc[i][j][lane][r]
-template <int BN, int E>
+template <int BN, int E, int DB>
 void warp_step(const std::vector<float> &S, int wm, int wn, int kk, float acc[4][4][32][4]) {
     using T = Tile<BN, E>;
     int addr[32];
     if (E == 2) {
         static float a[4][32][4][2], b[4][32][2][2], r[32][4][2];
         for (int i = 0; i < T::MI; i++) {
-            for (int lane = 0; lane < 32; lane++) addr[lane] = a_ldm<BN, E>(wm, i, kk, lane);
+            for (int lane = 0; lane < 32; lane++) addr[lane] = a_ldm<BN, E, DB>(wm, i, kk, lane);
             for (int ph = 0; ph < 4; ph++) g_banks_ok = g_banks_ok && emu_phase_conflict_free(addr, ph, E);
             emu_ldmatrix_x4(S.data(), addr, false, a[i]);
         }
         for (int jj = 0; jj < 2; jj++) {
-            for (int lane = 0; lane < 32; lane++) addr[lane] = b_ldm<E>(wn, jj, kk, lane);
+            for (int lane = 0; lane < 32; lane++) addr[lane] = b_ldm<E, DB>(wn, jj, kk, lane);
             for (int ph = 0; ph < 4; ph++) g_banks_ok = g_banks_ok && emu_phase_conflict_free(addr, ph, E);
             emu_ldmatrix_x4(S.data(), addr, false, r);
             emu_b_pair(r, jj, b);
@@ -62,12 +63,12 @@ void warp_step(const std::vector<float> &S, int wm, int wn, int kk, float acc[4]
     } else {
         static float a[4][32][4], b[4][32][2], r[32][4];
         for (int i = 0; i < T::MI; i++) {
-            for (int lane = 0; lane < 32; lane++) addr[lane] = a_ldm<BN, E>(wm, i, kk, lane);
+            for (int lane = 0; lane < 32; lane++) addr[lane] = a_ldm<BN, E, DB>(wm, i, kk, lane);
             for (int ph = 0; ph < 4; ph++) g_banks_ok = g_banks_ok && emu_phase_conflict_free(addr, ph, E);
             emu_ldmatrix_x4_b32(S.data(), addr, a[i]);
         }
         for (int jj = 0; jj < 2; jj++) {
-            for (int lane = 0; lane < 32; lane++) addr[lane] = b_ldm<E>(wn, jj, kk, lane);
+            for (int lane = 0; lane < 32; lane++) addr[lane] = b_ldm<E, DB>(wn, jj, kk, lane);
             for (int ph = 0; ph < 4; ph++) g_banks_ok = g_banks_ok && emu_phase_conflict_free(addr, ph, E);
             emu_ldmatrix_x4_b32(S.data(), addr, r);
             emu_b_pair_b32(r, jj, b);
@@ -79,39 +80,40 @@ void warp_step(const std::vector<float> &S, int wm, int wn, int kk, float acc[4]
 
 // one block (bx, by) of the kernel; writes its outputs into y (floats, rounded as the kernel's
 // stores round) and counts them in hits
-template <int BN, int E>
+template <int BN, int E, int DB>
 void run_block(const Geo &g, int bx, int by, const Case &cs, const std::vector<float> &x, const std::vector<float> &w,
                const std::vector<float> &bias, const std::vector<float> &res, const std::vector<float> &scale,
                std::vector<float> &y, std::vector<int> &hits) {
-    using T = Tile<BN, E>;
-    const int m0 = bx * BM, n0 = by * BN, nk = (g.Kd + Elem<E>::BK - 1) / Elem<E>::BK, CH = Elem<E>::CH;
+    using T = Tile<BN, E, DB>;
+    using K = Elem<E, DB>;
+    const int m0 = bx * BM, n0 = by * BN, nk = (g.Kd + K::BK - 1) / K::BK, CH = K::CH;
     static float acc[8][4][4][32][4]; // [warp][i][j][lane][r]
     memset(acc, 0, sizeof acc);
     std::vector<float> S(T::STAGE);
     for (int kt = 0; kt < nk; kt++) {
         for (float &v : S) v = NAN;
         for (int t = 0; t < THREADS; t++) { // issue(kt) of every thread
-            const int ch = chunk_of(t), d = depth_of<E>(kt, t);
+            const int ch = chunk_of<DB>(t), d = depth_of<E, DB>(kt, t);
             const Tap e = tap_of(g, d);
-            for (int q = 0; q < 2; q++) {
-                const Pix px = pix_of(g, m0 + a_row(t, q));
+            for (int q = 0; q < T::A_COPIES; q++) {
+                const Pix px = pix_of(g, m0 + a_row<DB>(t, q));
                 const int64_t src = a_src(g, px, e);
-                const int dst = a_dst<E>(a_row(t, q), ch);
+                const int dst = a_dst<E, DB>(a_row<DB>(t, q), ch);
                 g_aligned = g_aligned && dst * E % 16 == 0 && (src < 0 || src * E % 16 == 0);
                 g_inside = g_inside && src + CH <= (int64_t)x.size();
                 for (int u = 0; u < CH; u++) S[dst + u] = src < 0 ? 0.0f : x[src + u];
             }
             for (int q = 0; q < T::B_COPIES; q++) {
-                const int64_t src = b_src(g, n0 + b_row(t, q), d);
-                const int dst = b_dst<E>(b_row(t, q), ch);
+                const int64_t src = b_src(g, n0 + b_row<DB>(t, q), d);
+                const int dst = b_dst<E, DB>(b_row<DB>(t, q), ch);
                 g_aligned = g_aligned && dst * E % 16 == 0 && (src < 0 || src * E % 16 == 0);
                 g_inside = g_inside && src + CH <= (int64_t)w.size();
                 for (int u = 0; u < CH; u++) S[dst + u] = src < 0 ? 0.0f : w[src + u];
             }
         }
         for (int warp = 0; warp < 8; warp++)
-            for (int kk = 0; kk < Elem<E>::BK; kk += Elem<E>::KSTEP)
-                warp_step<BN, E>(S, warp / T::WN, warp % T::WN, kk, acc[warp]);
+            for (int kk = 0; kk < K::BK; kk += K::KSTEP)
+                warp_step<BN, E, DB>(S, warp / T::WN, warp % T::WN, kk, acc[warp]);
     }
     // the epilogue, 1: every warp's accumulator pairs into the staged float32 tile
     std::vector<float> O((size_t)BM * Out<BN>::LDS, NAN);
@@ -249,10 +251,15 @@ void run_case(const Case &cs) {
     const bool tf32 = cs.prec == LIS_PREC_TF32;
     for (int by = 0; by < gy; by++)
         for (int bx = 0; bx < gx; bx++) {
-            if (cs.bn == 128 && tf32) run_block<128, 4>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
-            else if (cs.bn == 128) run_block<128, 2>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
-            else if (tf32) run_block<64, 4>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
-            else run_block<64, 2>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
+            if (cs.db == 128) {
+                if (cs.bn == 128 && tf32) run_block<128, 4, 128>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
+                else if (cs.bn == 128) run_block<128, 2, 128>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
+                else if (tf32) run_block<64, 4, 128>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
+                else run_block<64, 2, 128>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
+            } else if (cs.bn == 128 && tf32) run_block<128, 4, 64>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
+            else if (cs.bn == 128) run_block<128, 2, 64>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
+            else if (tf32) run_block<64, 4, 64>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
+            else run_block<64, 2, 64>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
         }
     size_t missed = 0, wrong = 0;
     for (size_t i = 0; i < ny; i++) {
@@ -260,9 +267,9 @@ void run_case(const Case &cs) {
         else if (y[i] != want[i]) wrong++;
     }
     lis_check(missed == 0 && wrong == 0,
-              "nhwc conv emu %s BN %d: N%d %dx%dx%d -> K%d, %dx%d/%d pad %d%s%s%s%s: every output written once (%zu "
+              "nhwc conv emu %s BN %d%s: N%d %dx%dx%d -> K%d, %dx%d/%d pad %d%s%s%s%s: every output written once (%zu "
               "not), equal to the reference (%zu of %zu differ)",
-              lis_precision_name(cs.prec), cs.bn, p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.stride, p.pad,
+              lis_precision_name(cs.prec), cs.bn, cs.db == 128 ? " deep" : "", p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.stride, p.pad,
               cs.bias ? " +bias" : "", cs.res ? " +res" : "", p.relu ? " relu" : "", cs.nchw ? ", NCHW float out" : "",
               missed, wrong, ny);
 }
@@ -286,9 +293,14 @@ int main(void) {
             {{1, 7, 7, 24, 131, 3, 3, 1, 1, 1}, 128, pr, false, false, true},
         };
         for (const Case &c : cases) run_case(c);
+        for (Case c : cases) { // the same with 128-byte stages (LIS_NHWC_CONV_DEEP)
+            c.db = 128;
+            run_case(c);
+        }
     }
     // the tf32 stem: 4-byte elements need only C % 4 (the network pads its 3 channels to 4, not 8)
     run_case({{1, 14, 13, 4, 64, 7, 7, 2, 3, 0}, 64, LIS_PREC_TF32, true, false, false});
+    run_case({{1, 14, 13, 4, 64, 7, 7, 2, 3, 0}, 64, LIS_PREC_TF32, true, false, false, 128});
     lis_check(g_aligned, "nhwc conv emu: every 16-byte copy aligned in global and shared memory");
     lis_check(g_staged_once, "nhwc conv emu: the epilogue stages every accumulator of the block exactly once");
     lis_check(g_inside, "nhwc conv emu: every copy reads inside the input and weight tensors");

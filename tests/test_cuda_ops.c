@@ -264,17 +264,19 @@ static float *down_nhwc(const void *d, size_t n, lis_precision prec) {
     return f;
 }
 
-/* 1: the cases run with the input gather through L1 (LIS_NHWC_CONV_A_L1=1, an experiment) */
-static int g_nhwc_a_l1;
+/* set: the cases run with this experiment's switch at 1 (LIS_NHWC_CONV_A_L1: the input gather
+ * through L1; LIS_NHWC_CONV_DEEP: 128-byte stages) */
+static const char *g_nhwc_exp;
 
 /* bn: 0 lets the kernel pick its block width, 64 / 128 force one (LIS_NHWC_CONV_BN) */
 static void nhwc_conv_case(int N, int H, int W, int C, int K, int R, int stride, int pad, int relu, int bias, int res,
                            int alias, int bn, lis_precision prec) {
     const lis_nhwc_conv_params p = {N, H, W, C, K, R, R, stride, pad, relu};
     char name[256];
-    snprintf(name, sizeof name, "nhwc_conv(n=%d,h=%d,w=%d,c=%d,k=%d,r=%d,stride=%d,pad=%d,relu=%d%s%s%s,bn=%s%s) [%s]",
+    snprintf(name, sizeof name, "nhwc_conv(n=%d,h=%d,w=%d,c=%d,k=%d,r=%d,stride=%d,pad=%d,relu=%d%s%s%s,bn=%s%s%s) [%s]",
              N, H, W, C, K, R, stride, pad, relu, bias ? ",bias" : "", res ? ",res" : "", alias ? "=y" : "",
-             bn == 64 ? "64" : bn == 128 ? "128" : "auto", g_nhwc_a_l1 ? ",a_l1" : "", lis_precision_name(prec));
+             bn == 64 ? "64" : bn == 128 ? "128" : "auto", g_nhwc_exp ? "," : "", g_nhwc_exp ? g_nhwc_exp : "",
+             lis_precision_name(prec));
     if (!want("nhwc_conv", name)) return;
     int Ho, Wo;
     lis_nhwc_conv_out_shape(&p, &Ho, &Wo);
@@ -290,10 +292,10 @@ static void nhwc_conv_case(int N, int H, int W, int C, int K, int R, int stride,
     void *dy = dpoison(ny * es / 4 + 1);
     if (alias) LIS_ASSERT(lis_dev_h2d(dy, r, ny * es, g_s) == LIS_OK);
     if (bn) setenv("LIS_NHWC_CONV_BN", bn == 64 ? "64" : "128", 1);
-    if (g_nhwc_a_l1) setenv("LIS_NHWC_CONV_A_L1", "1", 1);
+    if (g_nhwc_exp) setenv(g_nhwc_exp, "1", 1);
     const lis_status st = lis_nhwc_conv_cuda(&p, dx, dw_, db, alias ? dy : dr, dy, prec, g_s);
     if (bn) unsetenv("LIS_NHWC_CONV_BN");
-    if (g_nhwc_a_l1) unsetenv("LIS_NHWC_CONV_A_L1");
+    if (g_nhwc_exp) unsetenv(g_nhwc_exp);
     if (ran(st, name)) {
         float *y = down_nhwc(dy, ny, prec), *yf = widen_nhwc(yr, ny, prec);
         const double mref = max_abs(yf, ny), ulp = prec == LIS_PREC_BF16 ? 0x1p-7 : prec == LIS_PREC_FP16 ? 0x1p-10 : 0;
@@ -388,10 +390,16 @@ static void test_nhwc(void) {
         nhwc_conv_case(2, 8, 8, 24, 64, 1, 2, 0, 0, 0, 0, 0, 0, pc);     /* 1x1 stride 2 */
         /* the stem, channels padded to lis_nhwc_pad_channels(3): 8, or 4 in tf32 */
         nhwc_conv_case(1, 20, 17, lis_nhwc_pad_channels(3, (lis_precision)pc), 64, 7, 2, 3, 0, 1, 0, 0, 0, pc);
-        g_nhwc_a_l1 = 1; /* the same copies through L1: the same results */
-        nhwc_conv_case(2, 9, 7, 16, 24, 3, 1, 1, 0, 1, 1, 1, 128, pc);
-        nhwc_conv_case(1, 11, 10, 32, 200, 3, 2, 1, 1, 1, 0, 0, 64, pc);
-        g_nhwc_a_l1 = 0;
+        /* the experiments: the same results */
+        static const char *const exps[] = {"LIS_NHWC_CONV_A_L1", "LIS_NHWC_CONV_DEEP"};
+        for (int e = 0; e < 2; e++) {
+            g_nhwc_exp = exps[e];
+            nhwc_conv_case(2, 9, 7, 16, 24, 3, 1, 1, 0, 1, 1, 1, 128, pc);
+            nhwc_conv_case(1, 11, 10, 32, 200, 3, 2, 1, 1, 1, 0, 0, 64, pc);
+            nhwc_conv_case(1, 20, 17, lis_nhwc_pad_channels(3, (lis_precision)pc), 64, 7, 2, 3, 0, 1, 0, 0, 0, pc);
+            if (!g_quick) nhwc_conv_case(4, 14, 14, 256, 256, 3, 1, 1, 1, 1, 0, 0, 0, pc);
+        }
+        g_nhwc_exp = NULL;
         if (g_quick) continue;
         nhwc_conv_case(4, 14, 14, 256, 256, 3, 1, 1, 1, 1, 0, 0, 0, pc); /* ResNet layer3 */
         nhwc_conv_case(4, 14, 14, 1024, 256, 1, 1, 0, 1, 1, 0, 0, 128, pc);
