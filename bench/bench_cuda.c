@@ -1137,6 +1137,7 @@ static const char *net_variant(void) {
         {"LIS_SPLITK_MMA_CUDA", "1", "lis (cuda, split-K on the mma kernels experimental)"},
         {"LIS_NHWC_CONV_A_L1", "1", "lis (cuda, NHWC gather through L1 experimental)"},
         {"LIS_NHWC_CONV_DEEP", "1", "lis (cuda, NHWC 128-byte stages experimental)"},
+        {"LIS_RESNET_STEM_S2D", "1", "lis (cuda, space-to-depth stem experimental)"},
         {"LIS_RESNET_NHWC", "0", "lis (cuda, NCHW float32 activations, alternative)"},
     };
     for (size_t i = 0; i < sizeof alt / sizeof alt[0]; i++) {

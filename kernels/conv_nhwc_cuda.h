@@ -39,6 +39,10 @@ lis_status lis_nchw_to_nhwc_cuda(const float *x, int N, int C, int HW, int Cp, v
 /* The same with x[n][c] scaled by scale[n*C + c] (device, may be NULL) on the way. */
 lis_status lis_nchw_to_nhwc_scaled_cuda(const float *x, const float *scale, int N, int C, int HW, int Cp, void *y,
                                         lis_precision prec, lis_stream s);
+/* NCHW float32 [N][C][H][W] -> the space-to-depth stem input [N][(H+2)/2][(W+2)/2][Cp] of
+ * kernels/stem_s2d.h (H, W even, Cp >= 4 C a multiple of lis_nhwc_row_unit): lis_stem_s2d on the GPU. */
+lis_status lis_stem_s2d_cuda(const float *x, int N, int C, int H, int W, int Cp, void *xs, lis_precision prec,
+                             lis_stream s);
 /* Weights KCRS float32 [K][C][R][S] (device) -> KRSC [K][R][S][Cp] of prec's element type (device),
  * channels C..Cp-1 zero: lis_nhwc_conv_pack_weights on the GPU, for weights that live there. */
 lis_status lis_nhwc_pack_weights_cuda(const float *w, int K, int C, int R, int S, int Cp, void *out, lis_precision prec,

@@ -38,6 +38,8 @@ lis_status lis_nhwc_pack_weights_cuda(const float *w, int K, int C, int R, int S
                                       lis_stream s) { NO_CUDA; }
 lis_status lis_nchw_to_nhwc_cuda(const float *x, int N, int C, int HW, int Cp, void *y, lis_precision prec,
                                  lis_stream s) { NO_CUDA; }
+lis_status lis_stem_s2d_cuda(const float *x, int N, int C, int H, int W, int Cp, void *xs, lis_precision prec,
+                             lis_stream s) { NO_CUDA; }
 lis_status lis_nhwc_to_nchw_cuda(const void *x, int N, int C, int HW, int Cp, float *y, lis_precision prec,
                                  lis_stream s) { NO_CUDA; }
 lis_status lis_maxpool_nhwc_cuda(const lis_maxpool_params *p, const void *x, void *y, lis_precision prec,

@@ -31,6 +31,27 @@ __global__ void to_nhwc_kernel(const float *x, const float *scale, int C, int HW
     store_copy<P>(y + np * Cp + c0, v);
 }
 
+// the space-to-depth stem input (kernels/stem_s2d.h): a thread per (image, block, 16-byte copy)
+template <int P>
+__global__ void stem_s2d_kernel(const float *x, int C, int H, int W, int Hs, int Ws, int Cp, typename Act<P>::T *y,
+                                int64_t total) {
+    constexpr int G = kCopyElems<P>;
+    const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= total) return;
+    const int groups = Cp / G;
+    const int64_t np = i / groups; // (image * Hs + Y) * Ws + X
+    const int c0 = (int)(i - np * groups) * G;
+    const int64_t n = np / ((int64_t)Hs * Ws);
+    const int r = (int)(np - n * Hs * Ws), Y = r / Ws, X = r - Y * Ws;
+    float v[G];
+#pragma unroll
+    for (int e = 0; e < G; e++) {
+        const int ab = (c0 + e) / C, c = c0 + e - ab * C, iy = 2 * Y - 1 + ab / 2, ix = 2 * X - 1 + ab % 2;
+        v[e] = ab < 4 && iy >= 0 && iy < H && ix >= 0 && ix < W ? x[((n * C + c) * H + iy) * W + ix] : 0.0f;
+    }
+    store_copy<P>(y + np * Cp + c0, v);
+}
+
 template <int P>
 __global__ void to_nchw_kernel(const typename Act<P>::T *x, int C, int HW, int Cp, float *y, int64_t total) {
     const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -110,6 +131,18 @@ lis_status lis_nchw_to_nhwc_scaled_cuda(const float *x, const float *scale, int 
     const int64_t total = (int64_t)N * HW * (Cp / unit);
     LIS_NHWC_LAUNCH(to_nhwc_kernel, total, s, x, scale, C, HW, Cp, static_cast<El *>(y), total);
     return lis_cuda_launched("nchw_to_nhwc", s);
+}
+
+lis_status lis_stem_s2d_cuda(const float *x, int N, int C, int H, int W, int Cp, void *xs, lis_precision prec,
+                             lis_stream s) {
+    LIS_TRY(lis_nhwc_prec_check(prec, "stem_s2d"));
+    const int unit = lis_nhwc_row_unit(prec), Hs = (H + 2) / 2, Ws = (W + 2) / 2;
+    if (N < 1 || C < 1 || H < 2 || W < 2 || H % 2 || W % 2 || Cp < 4 * C || Cp % unit || ((uintptr_t)xs & 15))
+        return lis_err_set("stem_s2d: bad shape (N %d, C %d, %dx%d even, Cp %d >= 4 C, a multiple of %d) or unaligned "
+                           "output", N, C, H, W, Cp, unit);
+    const int64_t total = (int64_t)N * Hs * Ws * (Cp / unit);
+    LIS_NHWC_LAUNCH(stem_s2d_kernel, total, s, x, C, H, W, Hs, Ws, Cp, static_cast<El *>(xs), total);
+    return lis_cuda_launched("stem_s2d", s);
 }
 
 lis_status lis_nchw_to_nhwc_cuda(const float *x, int N, int C, int HW, int Cp, void *y, lis_precision prec, lis_stream s) {

@@ -19,6 +19,7 @@
 #include "kernels/conv2d_cuda.h"
 #include "kernels/linear_cuda.h"
 #include "kernels/pool_cuda.h"
+#include "kernels/stem_s2d.h"
 #include "kernels/to_u8_cuda.h"
 
 /* ---------------------------------------------------------------- weights */
@@ -53,11 +54,36 @@ static lis_status upload_conv(lis_resnet_cuda_conv *d, const lis_resnet_conv *hc
 static void conv_free(lis_resnet_cuda_conv *d) {
     lis_dev_free(d->w);
     lis_dev_free(d->wn);
+    lis_dev_free(d->wn_s2d);
     lis_dev_free(d->b);
     memset(d, 0, sizeof *d);
 }
 
 static int conv_fits_nhwc(const lis_resnet_conv *c) { return c->cin % 8 == 0 && c->cout % 8 == 0; }
+
+/* The stem's weights also packed for the space-to-depth 4x4 convolution (kernels/stem_s2d.h):
+ * with LIS_RESNET_STEM_S2D=1 (an experiment, untimed), on the NHWC path, for a 7x7/2 stem with
+ * padding 3. A forward takes it when its input's height and width are even. */
+static lis_status upload_stem_s2d(lis_resnet_cuda_conv *d, const lis_resnet_conv *hc, const lis_safetensors *st,
+                                  const char *cname, const char *bname, double eps, lis_precision prec) {
+    const char *e = getenv("LIS_RESNET_STEM_S2D");
+    const lis_nhwc_conv_params shape = {1, 224, 224, d->cin_p, hc->cout, hc->k, hc->k, hc->stride, hc->pad, 0};
+    if (!e || strcmp(e, "1") || !lis_stem_s2d_applies(&shape, hc->cin)) return LIS_OK;
+    float *wf, *bf;
+    LIS_TRY(lis_resnet_read_folded(st, hc, cname, bname, eps, &wf, &bf));
+    d->cin_s2d = lis_stem_s2d_channels(hc->cin, prec);
+    const size_t bytes = (size_t)hc->cout * 16 * d->cin_s2d * lis_nhwc_elem_size(prec);
+    void *pk = lis_malloc(bytes, "space-to-depth stem weights");
+    lis_status s = pk ? LIS_OK : LIS_ERR;
+    if (pk) {
+        lis_stem_s2d_pack_weights(wf, hc->cout, hc->cin, d->cin_s2d, prec, pk);
+        if (!(d->wn_s2d = lis_dev_upload(pk, bytes, cname))) s = LIS_ERR;
+    }
+    free(pk);
+    free(wf);
+    free(bf);
+    return s;
+}
 
 int lis_resnet_cuda_nhwc_wanted(const lis_resnet *net, lis_precision prec) {
     const char *e = getenv("LIS_RESNET_NHWC");
@@ -83,6 +109,7 @@ lis_status lis_resnet_cuda_init(lis_resnet_cuda *rc, const lis_resnet *net, cons
     char cn[128], bn[128];
     lis_resnet_conv_names(0, 0, 0, cn, bn, sizeof cn);
     lis_status s = upload_conv(&rc->stem, &net->stem, st, cn, bn, net->bn_eps, nhwc);
+    if (s == LIS_OK && rc->nhwc) s = upload_stem_s2d(&rc->stem, &net->stem, st, cn, bn, net->bn_eps, prec);
     if (s == LIS_OK && !(rc->convs = lis_calloc((size_t)net->total_blocks * 4, sizeof *rc->convs, "device convs"))) s = LIS_ERR;
     int bi = 0;
     for (int L = 1; s == LIS_OK && L <= 4; L++)
@@ -186,7 +213,11 @@ lis_status lis_resnet_cuda_plan(lis_resnet_cuda *rc, int N, int H, int W) {
     rc->T2 = rc->T1 ? lis_dev_alloc(sizeof(float) * n * mt2, "classifier activations") : NULL;
     rc->pooled = rc->T2 ? lis_dev_alloc(sizeof(float) * n * rc->net->feat_dim, "features") : NULL;
     rc->logits = rc->pooled ? lis_dev_alloc(sizeof(float) * n * rc->net->num_classes, "logits") : NULL;
-    const size_t xn_bytes = n * H * W * rc->stem.cin_p * lis_nhwc_elem_size(rc->prec);
+    size_t xn_bytes = n * H * W * rc->stem.cin_p * lis_nhwc_elem_size(rc->prec);
+    if (rc->stem.wn_s2d) { /* room for the space-to-depth form too */
+        const size_t s2d = n * ((H + 2) / 2) * ((W + 2) / 2) * rc->stem.cin_s2d * lis_nhwc_elem_size(rc->prec);
+        if (s2d > xn_bytes) xn_bytes = s2d;
+    }
     if (rc->logits && rc->nhwc) rc->xn = lis_dev_alloc(xn_bytes, "classifier input (NHWC)");
     if (!rc->logits || (rc->nhwc && !rc->xn)) {
         lis_err_prefix("%s: batch %d at %dx%d", rc->net->label, N, H, W);
@@ -258,8 +289,15 @@ static lis_status forward_nhwc(lis_resnet_cuda *rc, int N, int H, int W, const f
     const lis_resnet *net = rc->net;
     void *X = rc->X, *Y = rc->Y;
     rc->conv_count = 0;
-    LIS_TRY(lis_nchw_to_nhwc_cuda(x, N, net->in_ch, H * W, rc->stem.cin_p, rc->xn, rc->prec, rc->stream));
-    LIS_TRY(run_nhwc_conv(rc, &rc->stem, N, H, W, rc->xn, NULL, Y, 0));
+    if (rc->stem.wn_s2d && H % 2 == 0 && W % 2 == 0) { /* the stem as a 4x4 convolution (kernels/stem_s2d.h) */
+        LIS_TRY(lis_stem_s2d_cuda(x, N, net->in_ch, H, W, rc->stem.cin_s2d, rc->xn, rc->prec, rc->stream));
+        lis_resnet_cuda_conv s2d = rc->stem;
+        s2d.wn = s2d.wn_s2d; s2d.cin_p = s2d.cin_s2d; s2d.k = 4; s2d.stride = 1; s2d.pad = 1;
+        LIS_TRY(run_nhwc_conv(rc, &s2d, N, (H + 2) / 2, (W + 2) / 2, rc->xn, NULL, Y, 0));
+    } else {
+        LIS_TRY(lis_nchw_to_nhwc_cuda(x, N, net->in_ch, H * W, rc->stem.cin_p, rc->xn, rc->prec, rc->stream));
+        LIS_TRY(run_nhwc_conv(rc, &rc->stem, N, H, W, rc->xn, NULL, Y, 0));
+    }
     int h = conv_out(H, &rc->stem), w = conv_out(W, &rc->stem);
     LIS_TRY(tap_nhwc(rc, taps, LIS_RESNET_STAGE_BN1, Y, N, net->stem_ch, h * w));
     lis_maxpool_params mp = {N, net->stem_ch, h, w, 3, 2, 1, 1};

@@ -45,6 +45,9 @@ typedef struct {
     void *wn;   /* NHWC path: device [cout, k, k, cin_p] of the precision's element type, BatchNorm
                  * folded; w is NULL */
     int cin_p;  /* NHWC path: cin rounded up to whole 16-byte copies (lis_nhwc_pad_channels) */
+    void *wn_s2d; /* the stem with LIS_RESNET_STEM_S2D=1: its weights for the 4x4 convolution on the
+                   * space-to-depth input (kernels/stem_s2d.h), [cout, 4, 4, cin_s2d]; else NULL */
+    int cin_s2d;  /* channels of a space-to-depth block: 4 cin padded (lis_stem_s2d_channels) */
 } lis_resnet_cuda_conv;
 
 /* Called after each convolution is queued (for per-layer timing: lis-bench cuda classifier
@@ -63,7 +66,8 @@ typedef struct {
     /* plan */
     int plan_n, plan_h, plan_w;
     float *x, *X, *Y, *T1, *T2, *pooled, *logits; /* device (X .. T2 hold NHWC elements with nhwc) */
-    void *xn;                       /* nhwc: the input, NHWC, channels padded to stem.cin_p */
+    void *xn;                       /* nhwc: the input, NHWC, channels padded to stem.cin_p (or its
+                                     * space-to-depth form, stem.cin_s2d channels) */
     float *tapbuf;                  /* nhwc: a tapped stage in NCHW float32 (allocated on first use) */
     size_t tap_floats;
     /* classify_images: preprocessing of R x R generator images */

@@ -45,7 +45,8 @@
 #             table. Not yet shipped (an "experimental" row): bench-splitk-mma, the classifier
 #             b64 tf32/bf16/fp16 with LIS_SPLITK_MMA_CUDA=1; bench-cls-a-l1, the classifier b64
 #             with LIS_NHWC_CONV_A_L1=1 (the NHWC input gather through L1), per-convolution table;
-#             bench-cls-deep, the same with LIS_NHWC_CONV_DEEP=1 (128-byte stages)
+#             bench-cls-deep, the same with LIS_NHWC_CONV_DEEP=1 (128-byte stages); bench-cls-s2d,
+#             with LIS_RESNET_STEM_S2D=1 (the stem as a 4x4 convolution, kernels/stem_s2d.h)
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
@@ -62,7 +63,7 @@
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile. bench and torch are groups whose parts can be named alone (bench-ops,
-# bench-cls, bench-nosplitk, bench-cls-nchw, bench-cls-a-l1, bench-cls-deep, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
+# bench-cls, bench-nosplitk, bench-cls-nchw, bench-cls-a-l1, bench-cls-deep, bench-cls-s2d, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
 # bench-direct-tc, bench-wino-f32ops, bench-unbatched, bench-e2e; torch-resnet, torch-sgxl).
 # Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
@@ -498,7 +499,7 @@ $(grep -E '^(\||## |per image|per layer|per convolution|built the)' "$LOGS/$name
 }
 
 if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-splitk-mma &&
-    ! want bench-cls-nowino && ! want bench-cls-nchw && ! want bench-cls-a-l1 && ! want bench-cls-deep &&
+    ! want bench-cls-nowino && ! want bench-cls-nchw && ! want bench-cls-a-l1 && ! want bench-cls-deep && ! want bench-cls-s2d &&
     ! want bench-gen && ! want bench-tile2 &&
     ! want bench-direct-tc && ! want bench-wino-f32ops && ! want bench-unbatched && ! want bench-e2e; then
     :
@@ -547,6 +548,12 @@ else
         export LIS_NHWC_CONV_DEEP=1
         bench_step bench-cls-deep 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
         unset LIS_NHWC_CONV_DEEP
+    fi
+    # not yet shipped: the stem as a 4x4 convolution on its space-to-depth input (kernels/stem_s2d.h)
+    if want_part bench bench-cls-s2d && [ "$(left)" -gt 60 ]; then
+        export LIS_RESNET_STEM_S2D=1
+        bench_step bench-cls-s2d 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
+        unset LIS_RESNET_STEM_S2D
     fi
     # not yet shipped: split-K on the mma kernels of the NCHW path (so with LIS_RESNET_NHWC=0)
     if want_part bench bench-splitk-mma && [ "$(left)" -gt 60 ]; then

@@ -472,18 +472,24 @@ static void test_resnet_synth(const char *bundle, const float *x, int gain) {
      * logits must be 3x closer to it than it is to float32 (NMSE; the H100 measured 14x / 5.9x /
      * 5.7x: a 16-bit rounding that a different sum order flips moves the next layer's input by a
      * whole unit, so the two implementations stay apart by a fraction of the rounding itself),
-     * and within 10x the NCHW path's deviation from float32 */
-    for (int prec = LIS_PREC_TF32; prec <= LIS_PREC_FP16; prec++) {
-        const char *pn = lis_precision_name((lis_precision)prec);
+     * and within 10x the NCHW path's deviation from float32. Then the same with the stem as a
+     * 4x4 convolution on its space-to-depth input (LIS_RESNET_STEM_S2D=1, an experiment) */
+    for (int v = 0; v < 6; v++) {
+        const int prec = LIS_PREC_TF32 + v % 3, s2d = v >= 3;
+        const char *pn = lis_precision_name((lis_precision)prec), *kind = s2d ? "nhwc s2d" : "nhwc";
         lis_resnet_cuda rn;
         setenv("LIS_RESNET_NHWC", "0", 1);
-        lis_check(!lis_resnet_cuda_nhwc_wanted(&net, (lis_precision)prec), "%s [%s]: LIS_RESNET_NHWC=0 keeps NCHW",
-                  bundle, pn);
+        if (!s2d)
+            lis_check(!lis_resnet_cuda_nhwc_wanted(&net, (lis_precision)prec), "%s [%s]: LIS_RESNET_NHWC=0 keeps NCHW",
+                      bundle, pn);
         unsetenv("LIS_RESNET_NHWC");
+        if (s2d) setenv("LIS_RESNET_STEM_S2D", "1", 1);
         s = lis_resnet_cuda_init(&rn, &net, &wts, (lis_precision)prec, 0);
-        snprintf(nm, sizeof nm, "%s nhwc [%s] to the GPU", bundle, pn);
+        unsetenv("LIS_RESNET_STEM_S2D");
+        snprintf(nm, sizeof nm, "%s %s [%s] to the GPU", bundle, kind, pn);
         if (!lis_check_ok(s, nm)) continue;
         lis_check(rn.nhwc == 1, "%s: the NHWC path is the default", nm);
+        lis_check((rn.stem.wn_s2d != NULL) == s2d, "%s: the space-to-depth stem %s", nm, s2d ? "is ready" : "is off");
         float *lp = malloc(nl * 4), *lref_n = malloc(nl * 4), *l4 = malloc((size_t)n4 * sizeof(float));
         for (size_t i = 0; i < nl; i++) lp[i] = lref_n[i] = NAN;
         for (int64_t i = 0; i < n4; i++) l4[i] = NAN;
@@ -492,15 +498,15 @@ static void test_resnet_synth(const char *bundle, const float *x, int gain) {
         if (lis_check_ok(lis_resnet_cuda_forward(&rn, 4, 224, 224, x, NULL, lp, &tn), "resnet nhwc forward") &&
             lis_check_ok(lis_resnet_nhwc_ref_forward(&net, &wts, (lis_precision)prec, 4, 224, 224, x, NULL, lref_n),
                          "resnet nhwc CPU reference")) {
-            snprintf(nm, sizeof nm, "%s logits nhwc", bundle);
+            snprintf(nm, sizeof nm, "%s logits %s", bundle, kind);
             const double d = deviation(nm, (lis_precision)prec, lp, logits, nl), bound = 10 * nchw_dev[prec] + 1e-7;
             lis_check(d <= bound, "%s [%s]: NMSE %.3g within 10x the NCHW path's %.3g", nm, pn, d, nchw_dev[prec]);
-            snprintf(nm, sizeof nm, "%s logits nhwc vs its CPU reference", bundle);
+            snprintf(nm, sizeof nm, "%s logits %s vs its CPU reference", bundle, kind);
             const double dref = deviation(nm, (lis_precision)prec, lp, lref_n, nl);
             const double dcpu = deviation("  (the CPU reference itself)", (lis_precision)prec, lref_n, lc, nl);
             lis_check(dref <= dcpu / 3 + 1e-12, "%s [%s]: NMSE %.3g, under a third of the reference's own %.3g from "
                       "float32", nm, pn, dref, dcpu);
-            snprintf(nm, sizeof nm, "%s layer4 nhwc (tap)", bundle);
+            snprintf(nm, sizeof nm, "%s layer4 %s (tap)", bundle, kind);
             deviation(nm, (lis_precision)prec, l4, t4.stage[LIS_RESNET_STAGE_LAYER4], (size_t)n4);
         }
         free(lp);

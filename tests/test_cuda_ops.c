@@ -61,6 +61,7 @@
 #include "kernels/pool_cuda.h"
 #include "kernels/preprocess.h"
 #include "kernels/preprocess_cuda.h"
+#include "kernels/stem_s2d.h"
 #include "kernels/synth_input.h"
 #include "kernels/synth_input_cuda.h"
 #include "kernels/to_u8_cuda.h"
@@ -334,6 +335,26 @@ static void nhwc_cases(lis_precision prec) {
         lis_dev_free(dx); lis_dev_free(db); lis_dev_free(dn);
         free(x); free(back); free(ref);
     }
+    /* the space-to-depth stem input (kernels/stem_s2d.h): exact against the host's */
+    const int SH = 10, SW = 14, Cs = lis_stem_s2d_channels(C, prec), Hs = (SH + 2) / 2, Ws = (SW + 2) / 2;
+    snprintf(name, sizeof name, "stem_s2d (n=%d,c=%d,%dx%d,cp=%d) [%s]", N, C, SH, SW, Cs, pn);
+    if (want("nhwc", name)) {
+        const size_t nin = (size_t)N * C * SH * SW, nout = (size_t)N * Hs * Ws * Cs;
+        float *x = rnd(nin, 2.0f);
+        void *ref = malloc(es * nout);
+        LIS_ASSERT(ref);
+        lis_stem_s2d(x, N, C, SH, SW, Cs, prec, ref);
+        float *dx = up(x, sizeof(float) * nin);
+        void *dn = dpoison(es * nout / 4 + 1);
+        if (ran(lis_stem_s2d_cuda(dx, N, C, SH, SW, Cs, dn, prec, g_s), name)) {
+            float *got = down_nhwc(dn, nout, prec), *want_ = widen_nhwc(ref, nout, prec);
+            lis_check_close(name, got, want_, (int64_t)nout, 0, 0);
+            free(got); free(want_);
+        }
+        LIS_CHECK(lis_stem_s2d_cuda(dx, N, C, SH + 1, SW, Cs, dn, prec, g_s) != LIS_OK); /* odd height: refused */
+        lis_dev_free(dx); lis_dev_free(dn);
+        free(x); free(ref);
+    }
     const int mp[][5] = {{2, 16, 9, 11, 0}, {1, 64, 112, 112, 1}, {1, 8, 2, 3, 1}};
     for (int i = 0; i < 3; i++) {
         lis_maxpool_params p = {mp[i][0], mp[i][1], mp[i][2], mp[i][3], 3, 2, 1, mp[i][4]};
@@ -390,6 +411,8 @@ static void test_nhwc(void) {
         nhwc_conv_case(2, 8, 8, 24, 64, 1, 2, 0, 0, 0, 0, 0, 0, pc);     /* 1x1 stride 2 */
         /* the stem, channels padded to lis_nhwc_pad_channels(3): 8, or 4 in tf32 */
         nhwc_conv_case(1, 20, 17, lis_nhwc_pad_channels(3, (lis_precision)pc), 64, 7, 2, 3, 0, 1, 0, 0, 0, pc);
+        /* the stem's space-to-depth form (kernels/stem_s2d.h): 4x4, stride 1, padding 1 */
+        nhwc_conv_case(1, 11, 9, lis_stem_s2d_channels(3, (lis_precision)pc), 64, 4, 1, 1, 0, 1, 0, 0, 0, pc);
         /* the experiments: the same results */
         static const char *const exps[] = {"LIS_NHWC_CONV_A_L1", "LIS_NHWC_CONV_DEEP"};
         for (int e = 0; e < 2; e++) {
