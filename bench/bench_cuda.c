@@ -53,6 +53,7 @@
 #include "kernels/modconv_cuda.h"
 #include "kernels/pool_cuda.h"
 #include "kernels/preprocess_cuda.h"
+#include "kernels/stem_s2d.h"
 #include "kernels/synth_input_cuda.h"
 #include "kernels/to_u8.h"
 #include "kernels/to_u8_cuda.h"
@@ -482,6 +483,21 @@ static void bench_conv_nhwc(const char *op, const char *pr, const lis_conv2d_par
         const double dv = dev_dev(y, yref, ny);
         if (!(dv <= bound_of(pc))) { failed_check("ops", op, pr, vn, pc, dv, bound_of(pc)); continue; }
         row("ops", op, pr, vn, pc, gtime(run_nhwc, &c, 0, 1, 5), fl, 0, 0, NULL, lib, dv);
+        /* the kernel's experiments (switched by the environment at each call), same checks */
+        static const struct { const char *env, *label; } exps[] = {{"LIS_NHWC_CONV_DEEP", "deep"},
+                                                                  {"LIS_NHWC_CONV_A_L1", "a_l1"}};
+        for (int e = 0; e < 2 && !over_budget(); e++) {
+            snprintf(vn, sizeof vn, "nhwc conv %s (BN %d)", exps[e].label, lis_nhwc_conv_block_n(p->N * Ho * Ho, p->K));
+            setenv(exps[e].env, "1", 1);
+            gres r = {0, 0, 0};
+            double de = NAN;
+            if (run_nhwc(&c) == LIS_OK && lis_nhwc_to_nchw_cuda(yd, p->N, p->K, Ho * Ho, p->K, y, pc, S) == LIS_OK &&
+                lis_stream_sync(S) == LIS_OK && (de = dev_dev(y, yref, ny)) <= bound_of(pc))
+                r = gtime(run_nhwc, &c, 0, 1, 5);
+            unsetenv(exps[e].env);
+            if (!(de <= bound_of(pc))) failed_check("ops", op, pr, vn, pc, de, bound_of(pc));
+            else row("ops", op, pr, vn, pc, r, fl, 0, 0, NULL, lib, de);
+        }
     }
     free(hw);
     free(wh);
@@ -726,6 +742,7 @@ static lis_status run_small(void *c) {
     case 11: return lis_maxpool_nhwc_cuda(&k->mp, k->xn, k->yn, k->prec, S);
     case 12: return lis_avgpool_nhwc_cuda(k->N, k->C, k->H * k->W, k->xn, k->y, k->prec, S);
     case 13: return lis_nchw_to_nhwc_cuda(k->x, k->N, k->C, k->H * k->W, 8, k->yn, k->prec, S);
+    case 14: return lis_stem_s2d_cuda(k->x, k->N, k->C, k->H, k->W, lis_stem_s2d_channels(k->C, k->prec), k->yn, k->prec, S);
     }
     return lis_err_set("bad case");
 }
@@ -794,6 +811,18 @@ static void bench_pools_nhwc(char *pr, size_t cap) {
             if (run_small(&k) == LIS_OK && lis_stream_sync(S) == LIS_OK)
                 row("ops", "nchw_to_nhwc", pr, "v1", pc, gtime(run_small, &k, 1, 1, 5), 0, 4.0 * nx + (double)es * ny, 0, NULL, 0, -1);
             else row("ops", "nchw_to_nhwc", pr, "v1", pc, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+            lis_dev_free(x); lis_dev_free(yn);
+        }
+        /* the space-to-depth stem input (kernels/stem_s2d.h, LIS_RESNET_STEM_S2D): the same job */
+        const int cs = lis_stem_s2d_channels(3, pc);
+        snprintf(pr, cap, "n=64,c=3,h=224 -> 113x113x%d (the space-to-depth stem's input)", cs);
+        if ((strstr("stem_s2d", g_filter) || strstr(pr, g_filter)) && !over_budget()) {
+            const size_t nx = (size_t)64 * 3 * 224 * 224, ny = (size_t)64 * 113 * 113 * cs;
+            float *x = drand(nx, 18, 1.0f), *yn = dalloc(ny * es / 4 + 4);
+            small_ctx k = {.kind = 14, .x = x, .yn = yn, .N = 64, .C = 3, .H = 224, .W = 224, .prec = pc};
+            if (run_small(&k) == LIS_OK && lis_stream_sync(S) == LIS_OK)
+                row("ops", "stem_s2d", pr, "v1", pc, gtime(run_small, &k, 1, 1, 5), 0, 4.0 * nx + (double)es * ny, 0, NULL, 0, -1);
+            else row("ops", "stem_s2d", pr, "v1", pc, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
             lis_dev_free(x); lis_dev_free(yn);
         }
     }

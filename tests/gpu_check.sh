@@ -513,7 +513,7 @@ elif [ $HAVE_GPU = 0 ] && [ $DRY = 1 ]; then
     bench_step bench-net 30 generator,classifier,e2e --budget 10
 else
     l=$(left)
-    want_part bench bench-ops && bench_step bench-ops 120 ops --seconds 0.1 --budget $((l > 240 ? 75 : l / 4))
+    want_part bench bench-ops && bench_step bench-ops 130 ops --seconds 0.1 --budget $((l > 240 ? 85 : l / 4))
     # the full-size generator once, shared by the generator and end-to-end suites
     FULL=/tmp/lis_gpu_check_full.safetensors
     have_bin lis-run && ./lis-run convert tests/data/sgxl_imagenet256_synth/weights.manifest \
