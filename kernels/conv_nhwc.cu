@@ -17,7 +17,7 @@
 // index arithmetic is in kernels/conv_nhwc_frag.cuh (replayed on the host by
 // test_cuda_emu_conv_nhwc). Two experiments, untimed, switched by the environment at each call:
 // LIS_NHWC_CONV_A_L1=1 (the input gather through L1) and LIS_NHWC_CONV_DEEP=1 (128 bytes of
-// depth per stage, 3 stages, 111 KB at BN 128).
+// depth per stage, 3 stages, 108 KiB at BN 128).
 #include "kernels/conv_nhwc_frag.cuh"
 #include "kernels/mma_ptx.cuh"
 #include "kernels/nhwc_vec.cuh"
@@ -30,9 +30,13 @@ extern "C" {
 namespace {
 
 using namespace lis_cn;
-// pipeline stages: 4 of 64 bytes of depth (80 KB at BN 128), or 3 of 128 (111 KB: still two
-// blocks per SM on sm_90's 228 KB)
-template <int DB> __host__ __device__ constexpr int stages() { return DB == 64 ? 4 : 3; }
+// pipeline stages: 4 of 64 bytes of depth (80 KiB at BN 128), or 3 of 128 (108 KiB: still two
+// blocks per SM on sm_90's 228 KiB; over the 99 KiB a block may have on sm_86/89, where the
+// deep experiment fails at launch with a clear error)
+template <int DB> __host__ __device__ constexpr int stages() {
+    static_assert(DB == 64 || DB == 128, "64 or 128 bytes of depth per stage");
+    return DB == 64 ? 4 : 3;
+}
 
 template <int P> __host__ __device__ constexpr int elem_bytes() { return P == LIS_PREC_TF32 ? 4 : 2; }
 template <int BN, int DB> constexpr size_t smem_bytes() { return (size_t)stages<DB>() * Tile<BN, 2, DB>::STAGE * 2; }
@@ -40,6 +44,9 @@ static_assert((size_t)4 * Tile<128, 4>::STAGE * 4 == smem_bytes<128, 64>(), "bot
 static_assert(sizeof(float) * BM * Out<128>::LDS <= smem_bytes<128, 64>() &&
                   sizeof(float) * BM * Out<64>::LDS <= smem_bytes<64, 64>(),
               "the epilogue's float32 tile must fit in the pipeline's shared memory");
+static_assert(sizeof(float) * BM * Out<128>::LDS <= smem_bytes<128, 128>() &&
+                  sizeof(float) * BM * Out<64>::LDS <= smem_bytes<64, 128>(),
+              "the epilogue's float32 tile must fit in the deep pipeline's shared memory too");
 static_assert(2 * smem_bytes<128, 128>() + 2048 <= 228 * 1024, "deep stages: two blocks per sm_90 SM");
 
 struct Args {

@@ -120,7 +120,7 @@ template <int E, int DB = 64> __host__ __device__ inline int b_dst(int row, int 
 // A fragment i of warp row wm at depth kk: lanes 0-15 rows 0-15 at kk, lanes 16-31 the same rows
 // 16 bytes further: ldmatrix.x4 gives a0..a3 of m16n8k16 (16-bit) or of m16n8k8 (tf32)
 template <int BN, int E, int DB = 64> __host__ __device__ inline int a_ldm(int wm, int i, int kk, int lane) {
-    return (wm * Tile<BN, E>::MI * 16 + i * 16 + (lane & 15)) * Elem<E, DB>::LDK + kk + (lane >> 4) * Elem<E>::CH;
+    return (wm * Tile<BN, E, DB>::MI * 16 + i * 16 + (lane & 15)) * Elem<E, DB>::LDK + kk + (lane >> 4) * Elem<E, DB>::CH;
 }
 // B (rows = channels, depth contiguous: the "col" operand, no transpose) at depth kk, channels
 // wn*32 + jj*16 .. +15: lanes 0-7 channels 0-7 at kk, 8-15 the same 16 bytes further, 16-23
@@ -128,7 +128,7 @@ template <int BN, int E, int DB = 64> __host__ __device__ inline int a_ldm(int w
 // b1 of tile 2jj + 1
 template <int E, int DB = 64> __host__ __device__ inline int b_ldm(int wn, int jj, int kk, int lane) {
     return (BM + wn * 32 + jj * 16 + (lane & 7) + ((lane >> 4) << 3)) * Elem<E, DB>::LDK + kk +
-           ((lane >> 3) & 1) * Elem<E>::CH;
+           ((lane >> 3) & 1) * Elem<E, DB>::CH;
 }
 
 // accumulator r (0..3) of fragment (i, j) of a lane: pixel row and channel relative to the block

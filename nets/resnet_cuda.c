@@ -259,17 +259,22 @@ static lis_status tap(lis_resnet_cuda *rc, const lis_resnet_taps *taps, int stag
 
 /* ---- NHWC activations (kernels/conv_nhwc_cuda.h) ---- */
 
-static lis_status run_nhwc_conv(lis_resnet_cuda *rc, const lis_resnet_cuda_conv *cv, int N, int H, int W, const void *x,
-                             const void *res, void *y, int relu) {
-    const lis_nhwc_conv_params p = {N, H, W, cv->cin_p, cv->cout, cv->k, cv->k, cv->stride, cv->pad, relu};
-    LIS_TRY(lis_nhwc_conv_cuda(&p, x, cv->wn, cv->b, res, y, rc->prec, rc->stream));
-    if (rc->on_conv) { /* the hook describes the convolution in conv2d terms */
+/* the hook describes convolution cv on an H x W input in conv2d terms */
+static void report_conv(lis_resnet_cuda *rc, const lis_resnet_cuda_conv *cv, int N, int H, int W, int relu) {
+    if (rc->on_conv) {
         const lis_conv2d_params q = {.N = N, .C = cv->cin, .H = H, .W = W, .K = cv->cout, .R = cv->k, .S = cv->k,
                                      .stride_h = cv->stride, .stride_w = cv->stride, .pad_h = cv->pad, .pad_w = cv->pad,
                                      .dil_h = 1, .dil_w = 1, .act = relu ? LIS_ACT_RELU : LIS_ACT_NONE, .slope = 0.0f};
         rc->on_conv(rc->on_conv_ctx, rc->conv_count, &q);
     }
     rc->conv_count++;
+}
+
+static lis_status run_nhwc_conv(lis_resnet_cuda *rc, const lis_resnet_cuda_conv *cv, int N, int H, int W, const void *x,
+                             const void *res, void *y, int relu) {
+    const lis_nhwc_conv_params p = {N, H, W, cv->cin_p, cv->cout, cv->k, cv->k, cv->stride, cv->pad, relu};
+    LIS_TRY(lis_nhwc_conv_cuda(&p, x, cv->wn, cv->b, res, y, rc->prec, rc->stream));
+    report_conv(rc, cv, N, H, W, relu);
     return LIS_OK;
 }
 
@@ -291,9 +296,10 @@ static lis_status forward_nhwc(lis_resnet_cuda *rc, int N, int H, int W, const f
     rc->conv_count = 0;
     if (rc->stem.wn_s2d && H % 2 == 0 && W % 2 == 0) { /* the stem as a 4x4 convolution (kernels/stem_s2d.h) */
         LIS_TRY(lis_stem_s2d_cuda(x, N, net->in_ch, H, W, rc->stem.cin_s2d, rc->xn, rc->prec, rc->stream));
-        lis_resnet_cuda_conv s2d = rc->stem;
-        s2d.wn = s2d.wn_s2d; s2d.cin_p = s2d.cin_s2d; s2d.k = 4; s2d.stride = 1; s2d.pad = 1;
-        LIS_TRY(run_nhwc_conv(rc, &s2d, N, (H + 2) / 2, (W + 2) / 2, rc->xn, NULL, Y, 0));
+        const lis_nhwc_conv_params p7 = {N, H, W, rc->stem.cin_p, rc->stem.cout, 7, 7, 2, 3, 0};
+        const lis_nhwc_conv_params p4 = lis_stem_s2d_params(&p7, rc->stem.cin_s2d);
+        LIS_TRY(lis_nhwc_conv_cuda(&p4, rc->xn, rc->stem.wn_s2d, rc->stem.b, NULL, Y, rc->prec, rc->stream));
+        report_conv(rc, &rc->stem, N, H, W, 0); /* as the 7x7/2 stem: its multiply-adds, comparable */
     } else {
         LIS_TRY(lis_nchw_to_nhwc_cuda(x, N, net->in_ch, H * W, rc->stem.cin_p, rc->xn, rc->prec, rc->stream));
         LIS_TRY(run_nhwc_conv(rc, &rc->stem, N, H, W, rc->xn, NULL, Y, 0));

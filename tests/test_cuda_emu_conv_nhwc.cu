@@ -37,7 +37,16 @@ struct Case {
     int db = 64; // bytes of depth per stage: 64, or 128 (LIS_NHWC_CONV_DEEP)
 };
 
-bool g_banks_ok = true, g_aligned = true, g_inside = true, g_staged_once = true;
+bool g_banks_ok = true, g_aligned = true, g_inside = true, g_staged_once = true, g_in_stage = true;
+
+// every row an ldmatrix reads (16 bytes from each lane's address) inside the stage, and inside
+// the depth a row holds (not its padding)
+template <int BN, int E, int DB> void in_stage(const int (&addr)[32]) {
+    using K = Elem<E, DB>;
+    for (int lane = 0; lane < 32; lane++)
+        g_in_stage = g_in_stage && addr[lane] >= 0 && addr[lane] + K::CH <= Tile<BN, E, DB>::STAGE &&
+                     addr[lane] % K::LDK + K::CH <= K::BK;
+}
 
 // one mma step of a warp at depth kk of stage S: fragments loaded as the kernel does, products
 // accumulated into acc[i][j][lane][r]
@@ -49,11 +58,13 @@ void warp_step(const std::vector<float> &S, int wm, int wn, int kk, float acc[4]
         static float a[4][32][4][2], b[4][32][2][2], r[32][4][2];
         for (int i = 0; i < T::MI; i++) {
             for (int lane = 0; lane < 32; lane++) addr[lane] = a_ldm<BN, E, DB>(wm, i, kk, lane);
+            in_stage<BN, E, DB>(addr);
             for (int ph = 0; ph < 4; ph++) g_banks_ok = g_banks_ok && emu_phase_conflict_free(addr, ph, E);
             emu_ldmatrix_x4(S.data(), addr, false, a[i]);
         }
         for (int jj = 0; jj < 2; jj++) {
             for (int lane = 0; lane < 32; lane++) addr[lane] = b_ldm<E, DB>(wn, jj, kk, lane);
+            in_stage<BN, E, DB>(addr);
             for (int ph = 0; ph < 4; ph++) g_banks_ok = g_banks_ok && emu_phase_conflict_free(addr, ph, E);
             emu_ldmatrix_x4(S.data(), addr, false, r);
             emu_b_pair(r, jj, b);
@@ -64,11 +75,13 @@ void warp_step(const std::vector<float> &S, int wm, int wn, int kk, float acc[4]
         static float a[4][32][4], b[4][32][2], r[32][4];
         for (int i = 0; i < T::MI; i++) {
             for (int lane = 0; lane < 32; lane++) addr[lane] = a_ldm<BN, E, DB>(wm, i, kk, lane);
+            in_stage<BN, E, DB>(addr);
             for (int ph = 0; ph < 4; ph++) g_banks_ok = g_banks_ok && emu_phase_conflict_free(addr, ph, E);
             emu_ldmatrix_x4_b32(S.data(), addr, a[i]);
         }
         for (int jj = 0; jj < 2; jj++) {
             for (int lane = 0; lane < 32; lane++) addr[lane] = b_ldm<E, DB>(wn, jj, kk, lane);
+            in_stage<BN, E, DB>(addr);
             for (int ph = 0; ph < 4; ph++) g_banks_ok = g_banks_ok && emu_phase_conflict_free(addr, ph, E);
             emu_ldmatrix_x4_b32(S.data(), addr, r);
             emu_b_pair_b32(r, jj, b);
@@ -99,6 +112,7 @@ void run_block(const Geo &g, int bx, int by, const Case &cs, const std::vector<f
                 const Pix px = pix_of(g, m0 + a_row<DB>(t, q));
                 const int64_t src = a_src(g, px, e);
                 const int dst = a_dst<E, DB>(a_row<DB>(t, q), ch);
+                g_in_stage = g_in_stage && dst + CH <= T::STAGE && dst % K::LDK + CH <= K::BK;
                 g_aligned = g_aligned && dst * E % 16 == 0 && (src < 0 || src * E % 16 == 0);
                 g_inside = g_inside && src + CH <= (int64_t)x.size();
                 for (int u = 0; u < CH; u++) S[dst + u] = src < 0 ? 0.0f : x[src + u];
@@ -106,6 +120,7 @@ void run_block(const Geo &g, int bx, int by, const Case &cs, const std::vector<f
             for (int q = 0; q < T::B_COPIES; q++) {
                 const int64_t src = b_src(g, n0 + b_row<DB>(t, q), d);
                 const int dst = b_dst<E, DB>(b_row<DB>(t, q), ch);
+                g_in_stage = g_in_stage && dst + CH <= T::STAGE && dst % K::LDK + CH <= K::BK;
                 g_aligned = g_aligned && dst * E % 16 == 0 && (src < 0 || src * E % 16 == 0);
                 g_inside = g_inside && src + CH <= (int64_t)w.size();
                 for (int u = 0; u < CH; u++) S[dst + u] = src < 0 ? 0.0f : w[src + u];
@@ -304,6 +319,8 @@ int main(void) {
     lis_check(g_aligned, "nhwc conv emu: every 16-byte copy aligned in global and shared memory");
     lis_check(g_staged_once, "nhwc conv emu: the epilogue stages every accumulator of the block exactly once");
     lis_check(g_inside, "nhwc conv emu: every copy reads inside the input and weight tensors");
+    lis_check(g_in_stage, "nhwc conv emu: every copy and every ldmatrix row inside its stage and its row's depth "
+                          "(never the padding)");
     lis_check(g_banks_ok, "nhwc conv emu: every ldmatrix phase hits 8 distinct 16-byte bank groups, every staged "
                           "float2 store of a half-warp the 32 banks");
     return lis_test_finish();
