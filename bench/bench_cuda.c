@@ -765,6 +765,18 @@ static int small_ok(small_ctx *k, const char *op, const char *pr, const char *va
 /* The NHWC path's pools and input conversion (kernels/nhwc.cu) on ResNet-50's shapes at batch 64
  * in bf16 (16-bit elements) and tf32 (float32): each run once, brought back to NCHW float32 and
  * compared exactly with the float pool of the same values, then timed alone. */
+/* a row for one of the classifier input's layout conversions (run_small kind 13 or 14) of a
+ * batch of 64 224x224 RGB images into ny elements of pc's type */
+static void input_layout_row(const char *op, int kind, const char *pr, lis_precision pc, size_t ny) {
+    const size_t nx = (size_t)64 * 3 * 224 * 224, es = lis_nhwc_elem_size(pc);
+    float *x = drand(nx, 18, 1.0f), *yn = dalloc(ny * es / 4 + 4);
+    small_ctx k = {.kind = kind, .x = x, .yn = yn, .N = 64, .C = 3, .H = 224, .W = 224, .prec = pc};
+    if (run_small(&k) == LIS_OK && lis_stream_sync(S) == LIS_OK)
+        row("ops", op, pr, "v1", pc, gtime(run_small, &k, 1, 1, 5), 0, 4.0 * nx + (double)es * ny, 0, NULL, 0, -1);
+    else row("ops", op, pr, "v1", pc, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
+    lis_dev_free(x); lis_dev_free(yn);
+}
+
 static void bench_pools_nhwc(char *pr, size_t cap) {
     static const lis_precision precs[] = {LIS_PREC_BF16, LIS_PREC_TF32};
     for (int pi = 0; pi < 2; pi++) {
@@ -808,27 +820,13 @@ static void bench_pools_nhwc(char *pr, size_t cap) {
             lis_dev_free(x); lis_dev_free(y); lis_dev_free(xn);
         }
         snprintf(pr, cap, "n=64,c=3->8,h=224 (the classifier's input)");
-        if ((strstr("nchw_to_nhwc", g_filter) || strstr(pr, g_filter)) && !over_budget()) {
-            const size_t nx = (size_t)64 * 3 * 224 * 224, ny = (size_t)64 * 8 * 224 * 224;
-            float *x = drand(nx, 18, 1.0f), *yn = dalloc(ny * es / 4 + 4);
-            small_ctx k = {.kind = 13, .x = x, .yn = yn, .N = 64, .C = 3, .H = 224, .W = 224, .prec = pc};
-            if (run_small(&k) == LIS_OK && lis_stream_sync(S) == LIS_OK)
-                row("ops", "nchw_to_nhwc", pr, "v1", pc, gtime(run_small, &k, 1, 1, 5), 0, 4.0 * nx + (double)es * ny, 0, NULL, 0, -1);
-            else row("ops", "nchw_to_nhwc", pr, "v1", pc, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
-            lis_dev_free(x); lis_dev_free(yn);
-        }
+        if ((strstr("nchw_to_nhwc", g_filter) || strstr(pr, g_filter)) && !over_budget())
+            input_layout_row("nchw_to_nhwc", 13, pr, pc, (size_t)64 * 8 * 224 * 224);
         /* the space-to-depth stem input (kernels/stem_s2d.h, LIS_RESNET_STEM_S2D): the same job */
         const int cs = lis_stem_s2d_channels(3, pc);
         snprintf(pr, cap, "n=64,c=3,h=224 -> 113x113x%d (the space-to-depth stem's input)", cs);
-        if ((strstr("stem_s2d", g_filter) || strstr(pr, g_filter)) && !over_budget()) {
-            const size_t nx = (size_t)64 * 3 * 224 * 224, ny = (size_t)64 * 113 * 113 * cs;
-            float *x = drand(nx, 18, 1.0f), *yn = dalloc(ny * es / 4 + 4);
-            small_ctx k = {.kind = 14, .x = x, .yn = yn, .N = 64, .C = 3, .H = 224, .W = 224, .prec = pc};
-            if (run_small(&k) == LIS_OK && lis_stream_sync(S) == LIS_OK)
-                row("ops", "stem_s2d", pr, "v1", pc, gtime(run_small, &k, 1, 1, 5), 0, 4.0 * nx + (double)es * ny, 0, NULL, 0, -1);
-            else row("ops", "stem_s2d", pr, "v1", pc, (gres){0, 0, 0}, 0, 0, 0, NULL, 0, -1);
-            lis_dev_free(x); lis_dev_free(yn);
-        }
+        if ((strstr("stem_s2d", g_filter) || strstr(pr, g_filter)) && !over_budget())
+            input_layout_row("stem_s2d", 14, pr, pc, (size_t)64 * 113 * 113 * cs);
     }
 }
 
