@@ -762,9 +762,6 @@ static int small_ok(small_ctx *k, const char *op, const char *pr, const char *va
     return valid("ops", op, pr, variant, LIS_PREC_FP32, k->y, ref, n, bound);
 }
 
-/* The NHWC path's pools and input conversion (kernels/nhwc.cu) on ResNet-50's shapes at batch 64
- * in bf16 (16-bit elements) and tf32 (float32): each run once, brought back to NCHW float32 and
- * compared exactly with the float pool of the same values, then timed alone. */
 /* a row for one of the classifier input's layout conversions (run_small kind 13 or 14) of a
  * batch of 64 224x224 RGB images into ny elements of pc's type */
 static void input_layout_row(const char *op, int kind, const char *pr, lis_precision pc, size_t ny) {
@@ -777,6 +774,9 @@ static void input_layout_row(const char *op, int kind, const char *pr, lis_preci
     lis_dev_free(x); lis_dev_free(yn);
 }
 
+/* The NHWC path's pools and input conversion (kernels/nhwc.cu) on ResNet-50's shapes at batch 64
+ * in bf16 (16-bit elements) and tf32 (float32): each run once, brought back to NCHW float32 and
+ * compared exactly with the float pool of the same values, then timed alone. */
 static void bench_pools_nhwc(char *pr, size_t cap) {
     static const lis_precision precs[] = {LIS_PREC_BF16, LIS_PREC_TF32};
     for (int pi = 0; pi < 2; pi++) {
