@@ -61,15 +61,8 @@ template <int P> __device__ __forceinline__ void store_copy(typename Act<P>::T *
 
 // the 8 elements at p (16-byte aligned) = v[0..7], rounded to the element type
 template <int P> __device__ __forceinline__ void store8(typename Act<P>::T *p, const float (&v)[8]) {
-    if constexpr (P == LIS_PREC_TF32) {
-        reinterpret_cast<float4 *>(p)[0] = make_float4(v[0], v[1], v[2], v[3]);
-        reinterpret_cast<float4 *>(p)[1] = make_float4(v[4], v[5], v[6], v[7]);
-    } else {
-        uint32_t w[4];
-#pragma unroll
-        for (int q = 0; q < 4; q++) w[q] = (uint32_t)narrow<P>(v[2 * q]) | (uint32_t)narrow<P>(v[2 * q + 1]) << 16;
-        *reinterpret_cast<uint4 *>(p) = make_uint4(w[0], w[1], w[2], w[3]);
-    }
+    store_copy<P>(p, v); // 8 elements: one copy in 16 bits, two in float32
+    if constexpr (P == LIS_PREC_TF32) store_copy<P>(p + 4, v + 4);
 }
 
 } // namespace

@@ -1,8 +1,6 @@
 /* stem_s2d.c — the space-to-depth stem's layouts on the host (see stem_s2d.h). */
 #include "kernels/stem_s2d.h"
 
-#include <string.h>
-
 int lis_stem_s2d_applies(const lis_nhwc_conv_params *p, int c) {
     return p->R == 7 && p->S == 7 && p->stride == 2 && p->pad == 3 && p->H % 2 == 0 && p->W % 2 == 0 && c >= 1;
 }
