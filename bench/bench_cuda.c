@@ -437,6 +437,26 @@ static lis_status run_nhwc(void *c) {
     return lis_nhwc_conv_cuda(&k->q, k->x, k->w, k->b, NULL, k->y, k->prec, S);
 }
 
+/* An environment switch set for one measurement, and the caller's own setting put back after */
+typedef struct {
+    const char *name; /* NULL: nothing was set */
+    char prev[32];
+    int had;
+} env_saved;
+static void env_push(env_saved *s, const char *name, const char *value) {
+    s->name = name;
+    if (!name) return;
+    const char *was = getenv(name);
+    s->had = was != NULL;
+    snprintf(s->prev, sizeof s->prev, "%s", was ? was : "");
+    setenv(name, value, 1);
+}
+static void env_pop(const env_saved *s) {
+    if (!s->name) return;
+    if (s->had) setenv(s->name, s->prev, 1);
+    else unsetenv(s->name);
+}
+
 static void bench_conv_nhwc(const char *op, const char *pr, const lis_conv2d_params *p, const float *x, const float *w,
                             const float *b, const float *yref, float *y, double fl) {
     const int cp = (p->C + 7) / 8 * 8, Ho = (p->H + 2 * p->pad_h - p->R) / p->stride_h + 1;
@@ -484,21 +504,22 @@ static void bench_conv_nhwc(const char *op, const char *pr, const lis_conv2d_par
         if (!(dv <= bound_of(pc))) { failed_check("ops", op, pr, vn, pc, dv, bound_of(pc)); continue; }
         row("ops", op, pr, vn, pc, gtime(run_nhwc, &c, 0, 1, 5), fl, 0, 0, NULL, lib, dv);
         /* the kernel's experiments (switched by the environment at each call), same checks */
-        static const struct { const char *env, *label; } exps[] = {{"LIS_NHWC_CONV_DEEP", "deep"},
-                                                                  {"LIS_NHWC_CONV_A_L1", "a_l1"}};
-        for (int e = 0; e < 2 && !over_budget(); e++) {
+        static const struct { const char *env[2], *value[2], *label; } exps[] = {
+            {{"LIS_NHWC_CONV_WARPS", NULL}, {"4", NULL}, "warps4"},
+            {{"LIS_NHWC_CONV_DEEP", NULL}, {"1", NULL}, "deep"},
+            {{"LIS_NHWC_CONV_WARPS", "LIS_NHWC_CONV_DEEP"}, {"4", "1"}, "warps4+deep"},
+            {{"LIS_NHWC_CONV_A_L1", NULL}, {"1", NULL}, "a_l1"},
+        };
+        for (size_t e = 0; e < sizeof exps / sizeof exps[0] && !over_budget(); e++) {
             snprintf(vn, sizeof vn, "nhwc conv %s (BN %d)", exps[e].label, lis_nhwc_conv_block_n(p->N * Ho * Ho, p->K));
-            const char *was = getenv(exps[e].env); /* the caller's own setting comes back afterwards */
-            char prev[16] = "";
-            if (was) snprintf(prev, sizeof prev, "%s", was);
-            setenv(exps[e].env, "1", 1);
+            env_saved saved[2];
+            for (int v = 0; v < 2; v++) env_push(&saved[v], exps[e].env[v], exps[e].value[v]);
             gres r = {0, 0, 0};
             double de = NAN;
             if (run_nhwc(&c) == LIS_OK && lis_nhwc_to_nchw_cuda(yd, p->N, p->K, Ho * Ho, p->K, y, pc, S) == LIS_OK &&
                 lis_stream_sync(S) == LIS_OK && (de = dev_dev(y, yref, ny)) <= bound_of(pc))
                 r = gtime(run_nhwc, &c, 0, 1, 5);
-            if (was) setenv(exps[e].env, prev, 1);
-            else unsetenv(exps[e].env);
+            for (int v = 1; v >= 0; v--) env_pop(&saved[v]);
             if (!(de <= bound_of(pc))) failed_check("ops", op, pr, vn, pc, de, bound_of(pc));
             else row("ops", op, pr, vn, pc, r, fl, 0, 0, NULL, lib, de);
         }
@@ -1150,32 +1171,44 @@ static float *bundle_image(const float *ws0, size_t wsz, size_t isz) {
     return img;
 }
 
-/* The row label of a network benchmark: "lis (cuda)" for the shipped path, else the first
- * environment switch that turned part of it off or forced something ("alternative" rows:
- * bench/gpu_goals.py shows them as context beside the shipped one). */
+/* The row label of a network benchmark: "lis (cuda)" for the shipped path, else every
+ * environment switch that turned part of it off or forced something, joined ("alternative" or,
+ * for an experiment not yet shipped, "experimental" rows: bench/gpu_goals.py shows them as
+ * context beside the shipped one). */
 static const char *net_variant(void) {
-    static const struct { const char *env, *value, *label; } alt[] = {
-        {"LIS_WINOGRAD_CUDA", "0", "lis (cuda, no winograd, alternative)"},
-        {"LIS_WINOGRAD_CUDA", "1", "lis (cuda, winograd everywhere, alternative)"},
-        {"LIS_WINO_CUDA_BATCHED", "0", "lis (cuda, Winograd GEMMs one by one, alternative)"},
-        {"LIS_WINOGRAD_CUDA_TILE", "2", "lis (cuda, Winograd F(2x2) only, alternative)"},
-        {"LIS_WINOGRAD_CUDA_TILE", "4", "lis (cuda, Winograd F(4x4) everywhere, alternative)"},
-        {"LIS_WINOGRAD_CUDA_TC", "0", "lis (cuda, reduced precisions without Winograd, alternative)"},
-        {"LIS_WINOGRAD_CUDA_TC", "1", "lis (cuda, reduced precisions with Winograd everywhere, alternative)"},
-        {"LIS_SPLITK_CUDA", "0", "lis (cuda, no split-K, alternative)"},
-        {"LIS_MMA_CUDA", "0", "lis (cuda, wmma, alternative)"},
-        {"LIS_WINO_CUDA_GEMM16", "0", "lis (cuda, Winograd on float32 operands, alternative)"},
-        {"LIS_SPLITK_MMA_CUDA", "1", "lis (cuda, split-K on the mma kernels experimental)"},
-        {"LIS_NHWC_CONV_A_L1", "1", "lis (cuda, NHWC gather through L1 experimental)"},
-        {"LIS_NHWC_CONV_DEEP", "1", "lis (cuda, NHWC 128-byte stages experimental)"},
-        {"LIS_RESNET_STEM_S2D", "1", "lis (cuda, space-to-depth stem experimental)"},
-        {"LIS_RESNET_NHWC", "0", "lis (cuda, NCHW float32 activations, alternative)"},
+    static const struct { const char *env, *value, *what; int experiment; } alt[] = {
+        {"LIS_WINOGRAD_CUDA", "0", "no winograd", 0},
+        {"LIS_WINOGRAD_CUDA", "1", "winograd everywhere", 0},
+        {"LIS_WINO_CUDA_BATCHED", "0", "Winograd GEMMs one by one", 0},
+        {"LIS_WINOGRAD_CUDA_TILE", "2", "Winograd F(2x2) only", 0},
+        {"LIS_WINOGRAD_CUDA_TILE", "4", "Winograd F(4x4) everywhere", 0},
+        {"LIS_WINOGRAD_CUDA_TC", "0", "reduced precisions without Winograd", 0},
+        {"LIS_WINOGRAD_CUDA_TC", "1", "reduced precisions with Winograd everywhere", 0},
+        {"LIS_SPLITK_CUDA", "0", "no split-K", 0},
+        {"LIS_MMA_CUDA", "0", "wmma", 0},
+        {"LIS_WINO_CUDA_GEMM16", "0", "Winograd on float32 operands", 0},
+        {"LIS_SPLITK_MMA_CUDA", "1", "split-K on the mma kernels", 1},
+        {"LIS_NHWC_CONV_A_L1", "1", "NHWC gather through L1", 1},
+        {"LIS_NHWC_CONV_DEEP", "1", "NHWC 128-byte stages", 1},
+        {"LIS_NHWC_CONV_WARPS", "4", "NHWC 4 warps of 64x64", 1},
+        {"LIS_NHWC_CONV_BN", "64", "NHWC block width 64", 0},
+        {"LIS_NHWC_CONV_BN", "128", "NHWC block width 128", 0},
+        {"LIS_RESNET_STEM_S2D", "1", "space-to-depth stem", 1},
+        {"LIS_RESNET_NHWC", "0", "NCHW float32 activations", 0},
     };
-    for (size_t i = 0; i < sizeof alt / sizeof alt[0]; i++) {
+    static char label[512];
+    size_t n = (size_t)snprintf(label, sizeof label, "lis (cuda");
+    int any = 0, experiment = 0;
+    for (size_t i = 0; i < sizeof alt / sizeof alt[0] && n < sizeof label; i++) {
         const char *e = getenv(alt[i].env);
-        if (e && !strcmp(e, alt[i].value)) return alt[i].label;
+        if (!e || strcmp(e, alt[i].value)) continue;
+        n += (size_t)snprintf(label + n, sizeof label - n, "%s%s", any ? " + " : ", ", alt[i].what);
+        any = 1;
+        experiment |= alt[i].experiment;
     }
-    return "lis (cuda)";
+    if (!any) return "lis (cuda)";
+    if (n < sizeof label) snprintf(label + n, sizeof label - n, "%s)", experiment ? " experimental" : ", alternative");
+    return label;
 }
 
 /* --layers: where one batch's time goes, layer by layer: the layers run exactly as in

@@ -15,9 +15,10 @@
 // Tiles: 128 pixels x BN channels (128, or 64 for narrow layers and small grids) x 64 bytes of
 // depth, 256 threads = 8 warps, 4 cp.async stages (80 KB at BN 128): two blocks per SM. The
 // index arithmetic is in kernels/conv_nhwc_frag.cuh (replayed on the host by
-// test_cuda_emu_conv_nhwc). Two experiments, untimed, switched by the environment at each call:
-// LIS_NHWC_CONV_A_L1=1 (the input gather through L1) and LIS_NHWC_CONV_DEEP=1 (128 bytes of
-// depth per stage, 3 stages, 108 KiB at BN 128).
+// test_cuda_emu_conv_nhwc). Three experiments, untimed, switched by the environment at each
+// call: LIS_NHWC_CONV_A_L1=1 (the input gather through L1), LIS_NHWC_CONV_DEEP=1 (128 bytes of
+// depth per stage, 3 stages, 108 KiB at BN 128) and LIS_NHWC_CONV_WARPS=4 (4 warps of 64 x 64
+// at BN 128: a third fewer ldmatrix bytes per multiply-add, the tf32 kernel's suspected bound).
 #include "kernels/conv_nhwc_frag.cuh"
 #include "kernels/mma_ptx.cuh"
 #include "kernels/nhwc_vec.cuh"
@@ -39,13 +40,13 @@ template <int DB> __host__ __device__ constexpr int stages() {
 }
 
 template <int P> __host__ __device__ constexpr int elem_bytes() { return P == LIS_PREC_TF32 ? 4 : 2; }
-template <int BN, int DB> constexpr size_t smem_bytes() { return (size_t)stages<DB>() * Tile<BN, 2, DB>::STAGE * 2; }
-static_assert((size_t)4 * Tile<128, 4>::STAGE * 4 == smem_bytes<128, 64>(), "both element sizes, the same stage bytes");
-static_assert(sizeof(float) * BM * Out<128>::LDS <= smem_bytes<128, 64>() &&
-                  sizeof(float) * BM * Out<64>::LDS <= smem_bytes<64, 64>(),
+template <int BN, int DB> constexpr size_t smem_bytes() { return (size_t)stages<DB>() * stage_elems<BN, 2, DB>() * 2; }
+static_assert((size_t)4 * stage_elems<128, 4, 64>() * 4 == smem_bytes<128, 64>(), "both element sizes, the same stage bytes");
+static_assert(sizeof(float) * BM * out_lds<128>() <= smem_bytes<128, 64>() &&
+                  sizeof(float) * BM * out_lds<64>() <= smem_bytes<64, 64>(),
               "the epilogue's float32 tile must fit in the pipeline's shared memory");
-static_assert(sizeof(float) * BM * Out<128>::LDS <= smem_bytes<128, 128>() &&
-                  sizeof(float) * BM * Out<64>::LDS <= smem_bytes<64, 128>(),
+static_assert(sizeof(float) * BM * out_lds<128>() <= smem_bytes<128, 128>() &&
+                  sizeof(float) * BM * out_lds<64>() <= smem_bytes<64, 128>(),
               "the epilogue's float32 tile must fit in the deep pipeline's shared memory too");
 static_assert(2 * smem_bytes<128, 128>() + 2048 <= 228 * 1024, "deep stages: two blocks per sm_90 SM");
 
@@ -59,44 +60,49 @@ struct Args {
     const float *out_scale; // with y_nchw: [N][K] factors of the accumulators, or NULL
     int a_l1;               // 1: the input gather through L1 (LIS_NHWC_CONV_A_L1=1, an experiment)
     int deep;               // 1: 128-byte stages (LIS_NHWC_CONV_DEEP=1, an experiment)
+    int warps4;             // 1: 4 warps of 64 x BN/2 (LIS_NHWC_CONV_WARPS=4, an experiment)
 };
 
-// one mma step of a warp: fragments of its MI x 4 tiles at depth kk of stage S
-template <int P, int BN, int DB, int MI>
+// one mma step of a warp: fragments of its MI x NJ tiles at depth kk of stage S
+template <int P, int BN, int DB, int NW, int MI, int NJ>
 __device__ __forceinline__ void mma_step(const typename Act<P>::T *S, int wm, int wn, int kk, int lane,
-                                         float (&acc)[MI][4][4]) {
+                                         float (&acc)[MI][NJ][4]) {
     constexpr int E = elem_bytes<P>();
-    uint32_t af[MI][4], bf[4][2];
+    uint32_t af[MI][4], bf[NJ][2];
 #pragma unroll
-    for (int i = 0; i < MI; i++) ldmatrix_x4(af[i], S + a_ldm<BN, E, DB>(wm, i, kk, lane));
+    for (int i = 0; i < MI; i++) ldmatrix_x4(af[i], S + a_ldm<BN, E, DB, NW>(wm, i, kk, lane));
 #pragma unroll
-    for (int jj = 0; jj < 2; jj++) ldmatrix_b_pair<false>(bf, jj, S + b_ldm<E, DB>(wn, jj, kk, lane));
+    for (int jj = 0; jj < NJ / 2; jj++) ldmatrix_b_pair<false>(bf, jj, S + b_ldm<BN, E, DB, NW>(wn, jj, kk, lane));
     if constexpr (P == LIS_PREC_TF32) { // round the float32 operands (cvt.rna), as igemm_mma does
 #pragma unroll
         for (int i = 0; i < MI; i++)
 #pragma unroll
             for (int r = 0; r < 4; r++) af[i][r] = tf32(__uint_as_float(af[i][r]));
 #pragma unroll
-        for (int j = 0; j < 4; j++)
+        for (int j = 0; j < NJ; j++)
 #pragma unroll
             for (int r = 0; r < 2; r++) bf[j][r] = tf32(__uint_as_float(bf[j][r]));
 #pragma unroll
         for (int i = 0; i < MI; i++)
 #pragma unroll
-            for (int j = 0; j < 4; j++) mma8_tf32(acc[i][j], af[i], bf[j]);
+            for (int j = 0; j < NJ; j++) mma8_tf32(acc[i][j], af[i], bf[j]);
     } else {
 #pragma unroll
         for (int i = 0; i < MI; i++)
 #pragma unroll
-            for (int j = 0; j < 4; j++) mma16<P>(acc[i][j], af[i], bf[j]);
+            for (int j = 0; j < NJ; j++) mma16<P>(acc[i][j], af[i], bf[j]);
     }
 }
 
-template <int P, int BN, int DB>
-__global__ __launch_bounds__(THREADS, 2) void nhwc_conv_kernel(Args a) {
+// blocks per SM the registers must allow: two, and three of the 4-warp BN 64 tile (60 KiB of
+// shared memory at 64-byte stages: three fit, so ResNet's layer3 at b64, 392 blocks, is one wave)
+template <int BN, int NW> constexpr int min_blocks() { return NW == 4 && BN == 64 ? 3 : 2; }
+
+template <int P, int BN, int DB, int NW>
+__global__ __launch_bounds__(32 * NW, min_blocks<BN, NW>()) void nhwc_conv_kernel(Args a) {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
     constexpr int E = elem_bytes<P>(), ST = stages<DB>();
-    using T = Tile<BN, E, DB>;
+    using T = Tile<BN, E, DB, NW>;
     using K = Elem<E, DB>;
     using El = typename Act<P>::T;
     extern __shared__ float4 cn_smem[];
@@ -109,7 +115,7 @@ __global__ __launch_bounds__(THREADS, 2) void nhwc_conv_kernel(Args a) {
     const int nk = (g.Kd + K::BK - 1) / K::BK, ch = chunk_of<DB>(t);
     Pix px[T::A_COPIES];
 #pragma unroll
-    for (int q = 0; q < T::A_COPIES; q++) px[q] = pix_of(g, m0 + a_row<DB>(t, q));
+    for (int q = 0; q < T::A_COPIES; q++) px[q] = pix_of(g, m0 + a_row<DB, NW>(t, q));
 
     auto issue = [&](int kt) {
         El *const S = sm + (kt % ST) * T::STAGE;
@@ -118,25 +124,25 @@ __global__ __launch_bounds__(THREADS, 2) void nhwc_conv_kernel(Args a) {
 #pragma unroll
         for (int q = 0; q < T::A_COPIES; q++) {
             const int64_t sa = a_src(g, px[q], e);
-            El *const dst = S + a_dst<E, DB>(a_row<DB>(t, q), ch);
+            El *const dst = S + a_dst<E, DB>(a_row<DB, NW>(t, q), ch);
             if (a.a_l1) cp16_ca(dst, x + (sa < 0 ? 0 : sa), sa >= 0); // uniform over the grid
             else cp16(dst, x + (sa < 0 ? 0 : sa), sa >= 0);
         }
 #pragma unroll
         for (int q = 0; q < T::B_COPIES; q++) {
-            const int64_t sb = b_src(g, n0 + b_row<DB>(t, q), d);
-            cp16(S + b_dst<E, DB>(b_row<DB>(t, q), ch), w + (sb < 0 ? 0 : sb), sb >= 0);
+            const int64_t sb = b_src(g, n0 + b_row<DB, NW>(t, q), d);
+            cp16(S + b_dst<E, DB>(b_row<DB, NW>(t, q), ch), w + (sb < 0 ? 0 : sb), sb >= 0);
         }
     };
 
-    float acc[T::MI][4][4];
+    float acc[T::MI][T::NJ][4];
     zero_acc(acc);
     pipeline_prologue<ST>(nk, issue);
     for (int kt = 0; kt < nk; kt++) {
         pipeline_advance<ST>(kt, nk, issue);
         const El *const S = sm + (kt % ST) * T::STAGE;
 #pragma unroll
-        for (int kk = 0; kk < K::BK; kk += K::KSTEP) mma_step<P, BN, DB>(S, wm, wn, kk, lane, acc);
+        for (int kk = 0; kk < K::BK; kk += K::KSTEP) mma_step<P, BN, DB, NW>(S, wm, wn, kk, lane, acc);
     }
     cp_wait<0>();
     __syncthreads(); // every warp is done with the stages: they become the output tile
@@ -146,16 +152,16 @@ __global__ __launch_bounds__(THREADS, 2) void nhwc_conv_kernel(Args a) {
 #pragma unroll
     for (int i = 0; i < T::MI; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++)
+        for (int j = 0; j < T::NJ; j++)
 #pragma unroll
             for (int h = 0; h < 2; h++)
-                *reinterpret_cast<float2 *>(O + stage_off<BN>(c_row<BN, E>(wm, i, lane, 2 * h), c_col(wn, j, lane, 0))) =
+                *reinterpret_cast<float2 *>(O + stage_off<BN>(c_row<BN, NW>(wm, i, lane, 2 * h), c_col<BN, NW>(wn, j, lane, 0))) =
                     make_float2(acc[i][j][2 * h], acc[i][j][2 * h + 1]);
     __syncthreads();
     if (a.y_nchw) { // 2': one channel plane per warp and step, 32 consecutive pixels per store
         const int HWo = g.Ho * g.Wo;
-        for (int i = 0; i < BN / 8; i++) {
-            const int col = nchw_col(warp, i), n = n0 + col;
+        for (int i = 0; i < BN / NW; i++) {
+            const int col = nchw_col<NW>(warp, i), n = n0 + col;
             if (n >= g.K) break;
             const float bn = a.bias ? __ldg(a.bias + n) : 0.0f;
 #pragma unroll
@@ -176,14 +182,14 @@ __global__ __launch_bounds__(THREADS, 2) void nhwc_conv_kernel(Args a) {
     // thread reads its 8 values before it writes them), ReLU, the output type, wide stores
     const El *const res = static_cast<const El *>(a.res);
     El *const y = static_cast<El *>(a.y);
-    const int col = out_col<BN>(t), n = n0 + col;
+    const int col = out_col<BN, NW>(t), n = n0 + col;
     if (n < g.K) { // K % 8 == 0: the 8 channels are all inside or all outside
         float bv[8];
 #pragma unroll
         for (int e = 0; e < 8; e++) bv[e] = a.bias ? __ldg(a.bias + n + e) : 0.0f;
 #pragma unroll
-        for (int pass = 0; pass < Out<BN>::PASSES; pass++) {
-            const int row = out_row<BN>(t, pass), m = m0 + row;
+        for (int pass = 0; pass < Out<BN, NW>::PASSES; pass++) {
+            const int row = out_row<BN, NW>(t, pass), m = m0 + row;
             if (m >= g.M) continue;
             const float4 *src = reinterpret_cast<const float4 *>(O + stage_off<BN>(row, col));
             const float4 lo = src[0], hi = src[1];
@@ -204,19 +210,22 @@ __global__ __launch_bounds__(THREADS, 2) void nhwc_conv_kernel(Args a) {
 #endif
 }
 
-template <int P, int BN, int DB>
+template <int P, int BN, int DB, int NW>
 lis_status launch(const Args &a, lis_stream s) {
     constexpr size_t smem = smem_bytes<BN, DB>();
-    cudaError_t e = cudaFuncSetAttribute(nhwc_conv_kernel<P, BN, DB>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    cudaError_t e = cudaFuncSetAttribute(nhwc_conv_kernel<P, BN, DB, NW>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (e != cudaSuccess) return lis_err_set("nhwc conv: %zu bytes of shared memory: %s", smem, cudaGetErrorString(e));
     const dim3 grid((unsigned)lis_ceil_div(a.g.M, BM), (unsigned)lis_ceil_div(a.g.K, BN));
-    nhwc_conv_kernel<P, BN, DB><<<grid, THREADS, smem, LIS_STREAM(s)>>>(a);
+    nhwc_conv_kernel<P, BN, DB, NW><<<grid, Warps<BN, NW>::THREADS, smem, LIS_STREAM(s)>>>(a);
     return lis_cuda_launched(P == LIS_PREC_TF32 ? "nhwc_conv_tf32" : P == LIS_PREC_BF16 ? "nhwc_conv_bf16" : "nhwc_conv_fp16", s);
 }
 
-template <int P> lis_status launch_bn(const Args &a, bool wide, lis_stream s) {
-    if (a.deep) return wide ? launch<P, 128, 128>(a, s) : launch<P, 64, 128>(a, s);
-    return wide ? launch<P, 128, 64>(a, s) : launch<P, 64, 64>(a, s);
+template <int P, int NW> lis_status launch_bn(const Args &a, bool wide, lis_stream s) {
+    if (a.deep) return wide ? launch<P, 128, 128, NW>(a, s) : launch<P, 64, 128, NW>(a, s);
+    return wide ? launch<P, 128, 64, NW>(a, s) : launch<P, 64, 64, NW>(a, s);
+}
+template <int P> lis_status launch_warps(const Args &a, bool wide, lis_stream s) {
+    return a.warps4 ? launch_bn<P, 4>(a, wide, s) : launch_bn<P, 8>(a, wide, s);
 }
 
 } // namespace
@@ -253,12 +262,16 @@ static lis_status run(const lis_nhwc_conv_params *p, Args &a, lis_precision prec
     // tap computation, which costs the tf32 kernel twice as much per multiply-add as bf16's
     const char *deep = getenv("LIS_NHWC_CONV_DEEP");
     a.deep = deep && !strcmp(deep, "1");
+    // And: 4 warps of 64 x 64 (at BN 128) instead of 8 of 64 x 32: each A fragment a warp loads
+    // feeds twice the mma, so a block's ldmatrix reads a third fewer bytes per multiply-add
+    const char *warps = getenv("LIS_NHWC_CONV_WARPS");
+    a.warps4 = warps && !strcmp(warps, "4");
     if (lis_ceil_div(p->K, 64) > 65535) return lis_err_set("nhwc conv: K = %d too large for the grid", p->K);
     const bool wide = lis_nhwc_conv_block_n(a.g.M, p->K) == 128;
     switch (prec) {
-    case LIS_PREC_TF32: return launch_bn<LIS_PREC_TF32>(a, wide, s);
-    case LIS_PREC_BF16: return launch_bn<LIS_PREC_BF16>(a, wide, s);
-    default: return launch_bn<LIS_PREC_FP16>(a, wide, s);
+    case LIS_PREC_TF32: return launch_warps<LIS_PREC_TF32>(a, wide, s);
+    case LIS_PREC_BF16: return launch_warps<LIS_PREC_BF16>(a, wide, s);
+    default: return launch_warps<LIS_PREC_FP16>(a, wide, s);
     }
 }
 

@@ -50,7 +50,7 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void *
 
 // the B fragments of two n8 tiles from one ldmatrix.x4 (TRANS: .trans, for a k-major tile): the
 // lanes address them so that registers r0, r1 are b0, b1 of tile 2jj and r2, r3 those of 2jj + 1
-template <bool TRANS> __device__ __forceinline__ void ldmatrix_b_pair(uint32_t (&b)[4][2], int jj, const void *p) {
+template <bool TRANS, int NJ> __device__ __forceinline__ void ldmatrix_b_pair(uint32_t (&b)[NJ][2], int jj, const void *p) {
     uint32_t r[4];
     if (TRANS) ldmatrix_x4_trans(r, p);
     else ldmatrix_x4(r, p);
@@ -92,12 +92,12 @@ __device__ __forceinline__ void mma8_tf32(float *d, const uint32_t *a, const uin
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
-// the MI x 4 m16n8 float32 accumulators of a warp's (16 MI) x 32 tile, zeroed
-template <int MI> __device__ __forceinline__ void zero_acc(float (&acc)[MI][4][4]) {
+// the MI x NJ m16n8 float32 accumulators of a warp's (16 MI) x (8 NJ) tile, zeroed
+template <int MI, int NJ> __device__ __forceinline__ void zero_acc(float (&acc)[MI][NJ][4]) {
 #pragma unroll
     for (int i = 0; i < MI; i++)
 #pragma unroll
-        for (int j = 0; j < 4; j++)
+        for (int j = 0; j < NJ; j++)
 #pragma unroll
             for (int r = 0; r < 4; r++) acc[i][j][r] = 0.0f;
 }

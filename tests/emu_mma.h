@@ -61,7 +61,7 @@ static inline bool emu_phase_conflict_free(const int addr[32], int phase, int es
 
 // the kernels' ldmatrix_b_pair: registers r0, r1 of one x4 load -> b0, b1 of n8 tile 2jj, r2, r3
 // -> those of tile 2jj + 1 (b indexed [tile][lane][reg][half])
-static inline void emu_b_pair(const float r[32][4][2], int jj, float b[4][32][2][2]) {
+static inline void emu_b_pair(const float r[32][4][2], int jj, float b[][32][2][2]) {
     for (int lane = 0; lane < 32; lane++)
         for (int e = 0; e < 2; e++) {
             b[2 * jj][lane][0][e] = r[lane][0][e];
@@ -103,7 +103,7 @@ static inline void emu_mma_tf32(const float a[32][4], const float b[32][2], floa
 }
 
 // emu_b_pair for 32-bit registers (b indexed [tile][lane][reg])
-static inline void emu_b_pair_b32(const float r[32][4], int jj, float b[4][32][2]) {
+static inline void emu_b_pair_b32(const float r[32][4], int jj, float b[][32][2]) {
     for (int lane = 0; lane < 32; lane++) {
         b[2 * jj][lane][0] = r[lane][0];
         b[2 * jj][lane][1] = r[lane][1];

@@ -45,7 +45,10 @@
 #             table. Not yet shipped (an "experimental" row): bench-splitk-mma, the classifier
 #             b64 tf32/bf16/fp16 with LIS_SPLITK_MMA_CUDA=1; bench-cls-a-l1, the classifier b64
 #             with LIS_NHWC_CONV_A_L1=1 (the NHWC input gather through L1), per-convolution table;
-#             bench-cls-deep, the same with LIS_NHWC_CONV_DEEP=1 (128-byte stages); bench-cls-s2d,
+#             bench-cls-deep, the same with LIS_NHWC_CONV_DEEP=1 (128-byte stages); bench-cls-w4,
+#             with LIS_NHWC_CONV_WARPS=4 (4 warps of 64x64), bench-cls-w4-bn128, the same with
+#             LIS_NHWC_CONV_BN=128 (64x64 warps on every layer), bench-cls-w4-deep, with 4 warps
+#             and 128-byte stages; bench-cls-s2d,
 #             with LIS_RESNET_STEM_S2D=1 (the stem as a 4x4 convolution, kernels/stem_s2d.h)
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
@@ -59,13 +62,14 @@
 #             benchmark cases (LIS_BENCH_ONCE=1), into DIR/ncu.txt: where a kernel's time goes;
 #             LIS_PROFILE_CASES picks cases (default square,conv3x3,conv1x1,square-wmma;
 #             on request wino-l26, mma-3x3, flrelu-l26, gemm16-square, nhwc-3x3, nhwc-l1,
-#             nhwc-3x3-tf32)
+#             nhwc-3x3-tf32, nhwc-3x3-tf32-w4)
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile and four alternatives measured three times already, which run only when
 # named (bench-splitk-mma, bench-tile2, bench-direct-tc, bench-unbatched: the H100 run of
 # 2026-11-27 took 344 s with them, and the issue asks for under 6 minutes). bench and torch are groups whose parts can be named alone (bench-ops,
-# bench-cls, bench-nosplitk, bench-cls-nchw, bench-cls-a-l1, bench-cls-deep, bench-cls-s2d, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
+# bench-cls, bench-nosplitk, bench-cls-nchw, bench-cls-a-l1, bench-cls-deep, bench-cls-w4, bench-cls-w4-bn128,
+# bench-cls-w4-deep, bench-cls-s2d, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
 # bench-direct-tc, bench-wino-f32ops, bench-unbatched, bench-e2e; torch-resnet, torch-sgxl).
 # Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
@@ -502,6 +506,7 @@ $(grep -E '^(\||## |per image|per layer|per convolution|built the)' "$LOGS/$name
 
 if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-splitk-mma &&
     ! want bench-cls-nowino && ! want bench-cls-nchw && ! want bench-cls-a-l1 && ! want bench-cls-deep && ! want bench-cls-s2d &&
+    ! want bench-cls-w4 && ! want bench-cls-w4-bn128 && ! want bench-cls-w4-deep &&
     ! want bench-gen && ! want bench-tile2 &&
     ! want bench-direct-tc && ! want bench-wino-f32ops && ! want bench-unbatched && ! want bench-e2e; then
     :
@@ -550,6 +555,23 @@ else
         export LIS_NHWC_CONV_DEEP=1
         bench_step bench-cls-deep 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
         unset LIS_NHWC_CONV_DEEP
+    fi
+    # not yet shipped: the NHWC convolutions with 4 warps of 64x64 (a third fewer ldmatrix bytes per
+    # multiply-add), with the kernel's own block widths, then with 128 channels per block everywhere
+    if want_part bench bench-cls-w4 && [ "$(left)" -gt 60 ]; then
+        export LIS_NHWC_CONV_WARPS=4
+        bench_step bench-cls-w4 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
+        unset LIS_NHWC_CONV_WARPS
+    fi
+    if want_part bench bench-cls-w4-bn128 && [ "$(left)" -gt 60 ]; then
+        export LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_BN=128
+        bench_step bench-cls-w4-bn128 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
+        unset LIS_NHWC_CONV_WARPS LIS_NHWC_CONV_BN
+    fi
+    if want_part bench bench-cls-w4-deep && [ "$(left)" -gt 60 ]; then
+        export LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_DEEP=1
+        bench_step bench-cls-w4-deep 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
+        unset LIS_NHWC_CONV_WARPS LIS_NHWC_CONV_DEEP
     fi
     # not yet shipped: the stem as a 4x4 convolution on its space-to-depth input (kernels/stem_s2d.h)
     if want_part bench bench-cls-s2d && [ "$(left)" -gt 60 ]; then
@@ -679,10 +701,11 @@ else
     # profiles the igemm launches only; clocks left alone (METHOD.md)
     : > "$OUTDIR/ncu.txt"
     prof_case() {
-        local label=$1 filter=$2 precs=$3 count=$4 mma=${5:-1} kernels=${6:-igemm}
+        local label=$1 filter=$2 precs=$3 count=$4 mma=${5:-1} kernels=${6:-igemm} extra=${7:-}
         case ",${LIS_PROFILE_CASES:-square,conv3x3,conv1x1,square-wmma}," in *",$label,"*) ;; *) return ;; esac
         echo "======== $label (--filter '$filter', $precs, LIS_MMA_CUDA=$mma)" >> "$OUTDIR/ncu.txt"
-        run_step "profile-$label" 60 "$LOGS/profile-$label.log" env LIS_BENCH_ONCE=1 LIS_MMA_CUDA=$mma "$NCU" --clock-control none \
+        # shellcheck disable=SC2086 # extra: one VAR=value word for env
+        run_step "profile-$label" 60 "$LOGS/profile-$label.log" env LIS_BENCH_ONCE=1 LIS_MMA_CUDA=$mma $extra "$NCU" --clock-control none \
             -k "regex:$kernels" -c "$count" --section SpeedOfLight --section Occupancy --section LaunchStats \
             --section WarpStateStats --section SchedulerStats --section MemoryWorkloadAnalysis \
             ./bench/lis-bench cuda ops --filter "$filter" --precisions "$precs"
@@ -706,6 +729,7 @@ else
     prof_case nhwc-3x3 'layer3 3x3' bf16 2 1 'nhwc_conv' # the NHWC convolution (kernels/conv_nhwc.cu)
     prof_case nhwc-l1 'layer1 1x1' bf16 2 1 'nhwc_conv'  # its memory-bound case: 64 -> 256 at 56 px
     prof_case nhwc-3x3-tf32 'layer3 3x3' tf32 2 1 'nhwc_conv' # tf32: half the bf16 rate, 0.5x cuDNN on 3x3
+    prof_case nhwc-3x3-tf32-w4 'layer3 3x3' tf32 2 1 'nhwc_conv' LIS_NHWC_CONV_WARPS=4 # the same with 4 warps of 64x64
 fi
 
 # ---------------------------------------------------------------- targets

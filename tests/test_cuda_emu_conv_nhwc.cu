@@ -8,8 +8,9 @@
 // written once. Also: every copy 16-byte aligned at both ends and inside its tensor, every
 // ldmatrix phase and staged store free of bank conflicts. Shapes cover 1x1, 3x3 and 7x7, strides
 // 1 and 2, padding, partial pixel and channel blocks, both block widths (BN 64 and 128), a
-// residual and the ReLU, in each precision, and the NCHW float32 output mode. Built by nvcc, runs
-// without a GPU.
+// residual and the ReLU, in each precision, and the NCHW float32 output mode; each also with
+// 128-byte stages (LIS_NHWC_CONV_DEEP) and with 4 warps (LIS_NHWC_CONV_WARPS=4). Built by nvcc,
+// runs without a GPU.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ struct Case {
     bool bias, res;
     bool nchw; // the NCHW float32 output with per-(image, channel) scales (no residual)
     int db = 64; // bytes of depth per stage: 64, or 128 (LIS_NHWC_CONV_DEEP)
+    int nw = 8;  // warps per block: 8, or 4 (LIS_NHWC_CONV_WARPS=4)
 };
 
 bool g_banks_ok = true, g_aligned = true, g_inside = true, g_staged_once = true, g_in_stage = true;
@@ -44,111 +46,112 @@ bool g_banks_ok = true, g_aligned = true, g_inside = true, g_staged_once = true,
 template <int BN, int E, int DB> void in_stage(const int (&addr)[32]) {
     using K = Elem<E, DB>;
     for (int lane = 0; lane < 32; lane++)
-        g_in_stage = g_in_stage && addr[lane] >= 0 && addr[lane] + K::CH <= Tile<BN, E, DB>::STAGE &&
+        g_in_stage = g_in_stage && addr[lane] >= 0 && addr[lane] + K::CH <= stage_elems<BN, E, DB>() &&
                      addr[lane] % K::LDK + K::CH <= K::BK;
 }
 
 // one mma step of a warp at depth kk of stage S: fragments loaded as the kernel does, products
 // accumulated into acc[i][j][lane][r]
-template <int BN, int E, int DB>
-void warp_step(const std::vector<float> &S, int wm, int wn, int kk, float acc[4][4][32][4]) {
-    using T = Tile<BN, E>;
+template <int BN, int E, int DB, int NW>
+void warp_step(const std::vector<float> &S, int wm, int wn, int kk, float acc[4][8][32][4]) {
+    using T = Warps<BN, NW>;
+    static_assert(T::MI <= 4 && T::NJ <= 8, "the emulator's fragment arrays");
     int addr[32];
     if (E == 2) {
-        static float a[4][32][4][2], b[4][32][2][2], r[32][4][2];
+        static float a[4][32][4][2], b[8][32][2][2], r[32][4][2];
         for (int i = 0; i < T::MI; i++) {
-            for (int lane = 0; lane < 32; lane++) addr[lane] = a_ldm<BN, E, DB>(wm, i, kk, lane);
+            for (int lane = 0; lane < 32; lane++) addr[lane] = a_ldm<BN, E, DB, NW>(wm, i, kk, lane);
             in_stage<BN, E, DB>(addr);
             for (int ph = 0; ph < 4; ph++) g_banks_ok = g_banks_ok && emu_phase_conflict_free(addr, ph, E);
             emu_ldmatrix_x4(S.data(), addr, false, a[i]);
         }
-        for (int jj = 0; jj < 2; jj++) {
-            for (int lane = 0; lane < 32; lane++) addr[lane] = b_ldm<E, DB>(wn, jj, kk, lane);
+        for (int jj = 0; jj < T::NJ / 2; jj++) {
+            for (int lane = 0; lane < 32; lane++) addr[lane] = b_ldm<BN, E, DB, NW>(wn, jj, kk, lane);
             in_stage<BN, E, DB>(addr);
             for (int ph = 0; ph < 4; ph++) g_banks_ok = g_banks_ok && emu_phase_conflict_free(addr, ph, E);
             emu_ldmatrix_x4(S.data(), addr, false, r);
             emu_b_pair(r, jj, b);
         }
         for (int i = 0; i < T::MI; i++)
-            for (int j = 0; j < 4; j++) emu_mma16(a[i], b[j], acc[i][j]);
+            for (int j = 0; j < T::NJ; j++) emu_mma16(a[i], b[j], acc[i][j]);
     } else {
-        static float a[4][32][4], b[4][32][2], r[32][4];
+        static float a[4][32][4], b[8][32][2], r[32][4];
         for (int i = 0; i < T::MI; i++) {
-            for (int lane = 0; lane < 32; lane++) addr[lane] = a_ldm<BN, E, DB>(wm, i, kk, lane);
+            for (int lane = 0; lane < 32; lane++) addr[lane] = a_ldm<BN, E, DB, NW>(wm, i, kk, lane);
             in_stage<BN, E, DB>(addr);
             for (int ph = 0; ph < 4; ph++) g_banks_ok = g_banks_ok && emu_phase_conflict_free(addr, ph, E);
             emu_ldmatrix_x4_b32(S.data(), addr, a[i]);
         }
-        for (int jj = 0; jj < 2; jj++) {
-            for (int lane = 0; lane < 32; lane++) addr[lane] = b_ldm<E, DB>(wn, jj, kk, lane);
+        for (int jj = 0; jj < T::NJ / 2; jj++) {
+            for (int lane = 0; lane < 32; lane++) addr[lane] = b_ldm<BN, E, DB, NW>(wn, jj, kk, lane);
             in_stage<BN, E, DB>(addr);
             for (int ph = 0; ph < 4; ph++) g_banks_ok = g_banks_ok && emu_phase_conflict_free(addr, ph, E);
             emu_ldmatrix_x4_b32(S.data(), addr, r);
             emu_b_pair_b32(r, jj, b);
         }
         for (int i = 0; i < T::MI; i++)
-            for (int j = 0; j < 4; j++) emu_mma_tf32(a[i], b[j], acc[i][j]);
+            for (int j = 0; j < T::NJ; j++) emu_mma_tf32(a[i], b[j], acc[i][j]);
     }
 }
 
 // one block (bx, by) of the kernel; writes its outputs into y (floats, rounded as the kernel's
 // stores round) and counts them in hits
-template <int BN, int E, int DB>
+template <int BN, int E, int DB, int NW>
 void run_block(const Geo &g, int bx, int by, const Case &cs, const std::vector<float> &x, const std::vector<float> &w,
                const std::vector<float> &bias, const std::vector<float> &res, const std::vector<float> &scale,
                std::vector<float> &y, std::vector<int> &hits) {
-    using T = Tile<BN, E, DB>;
+    using T = Tile<BN, E, DB, NW>;
     using K = Elem<E, DB>;
     const int m0 = bx * BM, n0 = by * BN, nk = (g.Kd + K::BK - 1) / K::BK, CH = K::CH;
-    static float acc[8][4][4][32][4]; // [warp][i][j][lane][r]
+    static float acc[8][4][8][32][4]; // [warp][i][j][lane][r]
     memset(acc, 0, sizeof acc);
     std::vector<float> S(T::STAGE);
     for (int kt = 0; kt < nk; kt++) {
         for (float &v : S) v = NAN;
-        for (int t = 0; t < THREADS; t++) { // issue(kt) of every thread
+        for (int t = 0; t < T::THREADS; t++) { // issue(kt) of every thread
             const int ch = chunk_of<DB>(t), d = depth_of<E, DB>(kt, t);
             const Tap e = tap_of(g, d);
             for (int q = 0; q < T::A_COPIES; q++) {
-                const Pix px = pix_of(g, m0 + a_row<DB>(t, q));
+                const Pix px = pix_of(g, m0 + a_row<DB, NW>(t, q));
                 const int64_t src = a_src(g, px, e);
-                const int dst = a_dst<E, DB>(a_row<DB>(t, q), ch);
+                const int dst = a_dst<E, DB>(a_row<DB, NW>(t, q), ch);
                 g_in_stage = g_in_stage && dst + CH <= T::STAGE && dst % K::LDK + CH <= K::BK;
                 g_aligned = g_aligned && dst * E % 16 == 0 && (src < 0 || src * E % 16 == 0);
                 g_inside = g_inside && src + CH <= (int64_t)x.size();
                 for (int u = 0; u < CH; u++) S[dst + u] = src < 0 ? 0.0f : x[src + u];
             }
             for (int q = 0; q < T::B_COPIES; q++) {
-                const int64_t src = b_src(g, n0 + b_row<DB>(t, q), d);
-                const int dst = b_dst<E, DB>(b_row<DB>(t, q), ch);
+                const int64_t src = b_src(g, n0 + b_row<DB, NW>(t, q), d);
+                const int dst = b_dst<E, DB>(b_row<DB, NW>(t, q), ch);
                 g_in_stage = g_in_stage && dst + CH <= T::STAGE && dst % K::LDK + CH <= K::BK;
                 g_aligned = g_aligned && dst * E % 16 == 0 && (src < 0 || src * E % 16 == 0);
                 g_inside = g_inside && src + CH <= (int64_t)w.size();
                 for (int u = 0; u < CH; u++) S[dst + u] = src < 0 ? 0.0f : w[src + u];
             }
         }
-        for (int warp = 0; warp < 8; warp++)
+        for (int warp = 0; warp < NW; warp++)
             for (int kk = 0; kk < K::BK; kk += K::KSTEP)
-                warp_step<BN, E, DB>(S, warp / T::WN, warp % T::WN, kk, acc[warp]);
+                warp_step<BN, E, DB, NW>(S, warp / T::WN, warp % T::WN, kk, acc[warp]);
     }
     // the epilogue, 1: every warp's accumulator pairs into the staged float32 tile
-    std::vector<float> O((size_t)BM * Out<BN>::LDS, NAN);
+    std::vector<float> O((size_t)BM * out_lds<BN>(), NAN);
     std::vector<int> staged(O.size(), 0);
-    for (int warp = 0; warp < 8; warp++) {
+    for (int warp = 0; warp < NW; warp++) {
         const int wm = warp / T::WN, wn = warp % T::WN;
         for (int i = 0; i < T::MI; i++)
-            for (int j = 0; j < 4; j++)
+            for (int j = 0; j < T::NJ; j++)
                 for (int h = 0; h < 2; h++) {
                     // one float2 store of the warp: each half-warp's 16 lanes must cover the 32 banks
                     for (int half = 0; half < 2; half++) {
                         unsigned banks = 0;
                         for (int lane = 16 * half; lane < 16 * half + 16; lane++) {
-                            const int off = stage_off<BN>(c_row<BN, E>(wm, i, lane, 2 * h), c_col(wn, j, lane, 0));
+                            const int off = stage_off<BN>(c_row<BN, NW>(wm, i, lane, 2 * h), c_col<BN, NW>(wn, j, lane, 0));
                             banks |= 1u << (off % 32) | 1u << ((off + 1) % 32);
                         }
                         g_banks_ok = g_banks_ok && banks == 0xffffffffu;
                     }
                     for (int lane = 0; lane < 32; lane++) {
-                        const int off = stage_off<BN>(c_row<BN, E>(wm, i, lane, 2 * h), c_col(wn, j, lane, 0));
+                        const int off = stage_off<BN>(c_row<BN, NW>(wm, i, lane, 2 * h), c_col<BN, NW>(wn, j, lane, 0));
                         g_aligned = g_aligned && off % 2 == 0; // float2
                         for (int e = 0; e < 2; e++) {
                             O[off + e] = acc[warp][i][j][lane][2 * h + e];
@@ -161,9 +164,9 @@ void run_block(const Geo &g, int bx, int by, const Case &cs, const std::vector<f
         for (int c = 0; c < BN; c++) g_staged_once = g_staged_once && staged[stage_off<BN>(r, c)] == 1;
     if (cs.nchw) { // 2': one channel plane per warp and step, 32 consecutive pixels per store
         const int HWo = g.Ho * g.Wo;
-        for (int warp = 0; warp < 8; warp++)
-            for (int i = 0; i < BN / 8; i++) {
-                const int col = nchw_col(warp, i), n = n0 + col;
+        for (int warp = 0; warp < NW; warp++)
+            for (int i = 0; i < BN / NW; i++) {
+                const int col = nchw_col<NW>(warp, i), n = n0 + col;
                 if (n >= g.K) break;
                 for (int j = 0; j < BM / 32; j++)
                     for (int lane = 0; lane < 32; lane++) {
@@ -181,11 +184,11 @@ void run_block(const Geo &g, int bx, int by, const Case &cs, const std::vector<f
         return;
     }
     // 2: 8 channels of one pixel per thread and pass
-    for (int t = 0; t < THREADS; t++) {
-        const int col = out_col<BN>(t), n = n0 + col;
+    for (int t = 0; t < T::THREADS; t++) {
+        const int col = out_col<BN, NW>(t), n = n0 + col;
         if (n >= g.K) continue;
-        for (int pass = 0; pass < Out<BN>::PASSES; pass++) {
-            const int row = out_row<BN>(t, pass), m = m0 + row;
+        for (int pass = 0; pass < Out<BN, NW>::PASSES; pass++) {
+            const int row = out_row<BN, NW>(t, pass), m = m0 + row;
             if (m >= g.M) continue;
             g_aligned = g_aligned && stage_off<BN>(row, col) % 4 == 0; // float4
             for (int e = 0; e < 8; e++) {
@@ -199,6 +202,27 @@ void run_block(const Geo &g, int bx, int by, const Case &cs, const std::vector<f
             }
         }
     }
+}
+
+// one block's inputs and outputs, for the dispatch over the kernel's template parameters
+struct Block {
+    const Geo &g;
+    int bx, by;
+    const Case &cs;
+    const std::vector<float> &x, &w, &bias, &res, &scale;
+    std::vector<float> &y;
+    std::vector<int> &hits;
+};
+template <int BN, int NW> void run_block_db(const Block &b, bool tf32) {
+    if (b.cs.db == 128) {
+        if (tf32) run_block<BN, 4, 128, NW>(b.g, b.bx, b.by, b.cs, b.x, b.w, b.bias, b.res, b.scale, b.y, b.hits);
+        else run_block<BN, 2, 128, NW>(b.g, b.bx, b.by, b.cs, b.x, b.w, b.bias, b.res, b.scale, b.y, b.hits);
+    } else if (tf32) run_block<BN, 4, 64, NW>(b.g, b.bx, b.by, b.cs, b.x, b.w, b.bias, b.res, b.scale, b.y, b.hits);
+    else run_block<BN, 2, 64, NW>(b.g, b.bx, b.by, b.cs, b.x, b.w, b.bias, b.res, b.scale, b.y, b.hits);
+}
+template <int NW> void run_block_bn(const Block &b, bool tf32) {
+    if (b.cs.bn == 128) run_block_db<128, NW>(b, tf32);
+    else run_block_db<64, NW>(b, tf32);
 }
 
 unsigned g_seed = 11;
@@ -266,15 +290,9 @@ void run_case(const Case &cs) {
     const bool tf32 = cs.prec == LIS_PREC_TF32;
     for (int by = 0; by < gy; by++)
         for (int bx = 0; bx < gx; bx++) {
-            if (cs.db == 128) {
-                if (cs.bn == 128 && tf32) run_block<128, 4, 128>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
-                else if (cs.bn == 128) run_block<128, 2, 128>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
-                else if (tf32) run_block<64, 4, 128>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
-                else run_block<64, 2, 128>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
-            } else if (cs.bn == 128 && tf32) run_block<128, 4, 64>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
-            else if (cs.bn == 128) run_block<128, 2, 64>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
-            else if (tf32) run_block<64, 4, 64>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
-            else run_block<64, 2, 64>(g, bx, by, cs, x, w, bias, res, scale, y, hits);
+            const Block blk = {g, bx, by, cs, x, w, bias, res, scale, y, hits};
+            if (cs.nw == 4) run_block_bn<4>(blk, tf32);
+            else run_block_bn<8>(blk, tf32);
         }
     size_t missed = 0, wrong = 0;
     for (size_t i = 0; i < ny; i++) {
@@ -282,9 +300,9 @@ void run_case(const Case &cs) {
         else if (y[i] != want[i]) wrong++;
     }
     lis_check(missed == 0 && wrong == 0,
-              "nhwc conv emu %s BN %d%s: N%d %dx%dx%d -> K%d, %dx%d/%d pad %d%s%s%s%s: every output written once (%zu "
+              "nhwc conv emu %s BN %d%s%s: N%d %dx%dx%d -> K%d, %dx%d/%d pad %d%s%s%s%s: every output written once (%zu "
               "not), equal to the reference (%zu of %zu differ)",
-              lis_precision_name(cs.prec), cs.bn, cs.db == 128 ? " deep" : "", p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.stride, p.pad,
+              lis_precision_name(cs.prec), cs.bn, cs.db == 128 ? " deep" : "", cs.nw == 4 ? " 4 warps" : "", p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.stride, p.pad,
               cs.bias ? " +bias" : "", cs.res ? " +res" : "", p.relu ? " relu" : "", cs.nchw ? ", NCHW float out" : "",
               missed, wrong, ny);
 }
@@ -312,10 +330,17 @@ int main(void) {
             c.db = 128;
             run_case(c);
         }
+        for (Case c : cases) { // with 4 warps (LIS_NHWC_CONV_WARPS=4), 64- and 128-byte stages
+            c.nw = 4;
+            run_case(c);
+            c.db = 128;
+            run_case(c);
+        }
     }
     // the tf32 stem: 4-byte elements need only C % 4 (the network pads its 3 channels to 4, not 8)
     run_case({{1, 14, 13, 4, 64, 7, 7, 2, 3, 0}, 64, LIS_PREC_TF32, true, false, false});
     run_case({{1, 14, 13, 4, 64, 7, 7, 2, 3, 0}, 64, LIS_PREC_TF32, true, false, false, 128});
+    run_case({{1, 14, 13, 4, 64, 7, 7, 2, 3, 0}, 64, LIS_PREC_TF32, true, false, false, 64, 4});
     lis_check(g_aligned, "nhwc conv emu: every 16-byte copy aligned in global and shared memory");
     lis_check(g_staged_once, "nhwc conv emu: the epilogue stages every accumulator of the block exactly once");
     lis_check(g_inside, "nhwc conv emu: every copy reads inside the input and weight tensors");

@@ -636,6 +636,9 @@ int main(int argc, char **argv) {
     /* the shipped paths unless a case switches an experiment on itself */
     unsetenv("LIS_RESNET_STEM_S2D");
     unsetenv("LIS_RESNET_NHWC");
+    unsetenv("LIS_NHWC_CONV_A_L1"); /* the convolution's experiments: the shipped kernel */
+    unsetenv("LIS_NHWC_CONV_DEEP");
+    unsetenv("LIS_NHWC_CONV_WARPS");
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) g_quick = 1;
         else if (!strcmp(argv[i], "--no-full")) g_no_full = 1;

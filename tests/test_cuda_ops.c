@@ -265,9 +265,14 @@ static float *down_nhwc(const void *d, size_t n, lis_precision prec) {
     return f;
 }
 
-/* set: the cases run with this experiment's switch at 1 (LIS_NHWC_CONV_A_L1: the input gather
- * through L1; LIS_NHWC_CONV_DEEP: 128-byte stages) */
-static const char *g_nhwc_exp;
+/* set: the cases run with an experiment's switches (LIS_NHWC_CONV_A_L1=1: the input gather
+ * through L1; LIS_NHWC_CONV_DEEP=1: 128-byte stages; LIS_NHWC_CONV_WARPS=4: 4 warps of 64 x 64),
+ * one or two of them */
+typedef struct {
+    const char *env[2], *value[2];
+    const char *label;
+} nhwc_exp;
+static const nhwc_exp *g_nhwc_exp;
 
 /* bn: 0 lets the kernel pick its block width, 64 / 128 force one (LIS_NHWC_CONV_BN) */
 static void nhwc_conv_case(int N, int H, int W, int C, int K, int R, int stride, int pad, int relu, int bias, int res,
@@ -276,7 +281,7 @@ static void nhwc_conv_case(int N, int H, int W, int C, int K, int R, int stride,
     char name[256];
     snprintf(name, sizeof name, "nhwc_conv(n=%d,h=%d,w=%d,c=%d,k=%d,r=%d,stride=%d,pad=%d,relu=%d%s%s%s,bn=%s%s%s) [%s]",
              N, H, W, C, K, R, stride, pad, relu, bias ? ",bias" : "", res ? ",res" : "", alias ? "=y" : "",
-             bn == 64 ? "64" : bn == 128 ? "128" : "auto", g_nhwc_exp ? "," : "", g_nhwc_exp ? g_nhwc_exp : "",
+             bn == 64 ? "64" : bn == 128 ? "128" : "auto", g_nhwc_exp ? "," : "", g_nhwc_exp ? g_nhwc_exp->label : "",
              lis_precision_name(prec));
     if (!want("nhwc_conv", name)) return;
     int Ho, Wo;
@@ -293,10 +298,10 @@ static void nhwc_conv_case(int N, int H, int W, int C, int K, int R, int stride,
     void *dy = dpoison(ny * es / 4 + 1);
     if (alias) LIS_ASSERT(lis_dev_h2d(dy, r, ny * es, g_s) == LIS_OK);
     if (bn) setenv("LIS_NHWC_CONV_BN", bn == 64 ? "64" : "128", 1);
-    if (g_nhwc_exp) setenv(g_nhwc_exp, "1", 1);
+    for (int e = 0; e < 2 && g_nhwc_exp && g_nhwc_exp->env[e]; e++) setenv(g_nhwc_exp->env[e], g_nhwc_exp->value[e], 1);
     const lis_status st = lis_nhwc_conv_cuda(&p, dx, dw_, db, alias ? dy : dr, dy, prec, g_s);
     if (bn) unsetenv("LIS_NHWC_CONV_BN");
-    if (g_nhwc_exp) unsetenv(g_nhwc_exp);
+    for (int e = 0; e < 2 && g_nhwc_exp && g_nhwc_exp->env[e]; e++) unsetenv(g_nhwc_exp->env[e]);
     if (ran(st, name)) {
         float *y = down_nhwc(dy, ny, prec), *yf = widen_nhwc(yr, ny, prec);
         const double mref = max_abs(yf, ny), ulp = prec == LIS_PREC_BF16 ? 0x1p-7 : prec == LIS_PREC_FP16 ? 0x1p-10 : 0;
@@ -414,11 +419,17 @@ static void test_nhwc(void) {
         /* the stem's space-to-depth form (kernels/stem_s2d.h): 4x4, stride 1, padding 1 */
         nhwc_conv_case(1, 11, 9, lis_stem_s2d_channels(3, (lis_precision)pc), 64, 4, 1, 1, 0, 1, 0, 0, 0, pc);
         /* the experiments: the same results */
-        static const char *const exps[] = {"LIS_NHWC_CONV_A_L1", "LIS_NHWC_CONV_DEEP"};
-        for (int e = 0; e < 2; e++) {
-            g_nhwc_exp = exps[e];
+        static const nhwc_exp exps[] = {
+            {{"LIS_NHWC_CONV_A_L1", NULL}, {"1", NULL}, "a_l1"},
+            {{"LIS_NHWC_CONV_DEEP", NULL}, {"1", NULL}, "deep"},
+            {{"LIS_NHWC_CONV_WARPS", NULL}, {"4", NULL}, "warps4"},
+            {{"LIS_NHWC_CONV_WARPS", "LIS_NHWC_CONV_DEEP"}, {"4", "1"}, "warps4,deep"},
+        };
+        for (size_t e = 0; e < sizeof exps / sizeof exps[0]; e++) {
+            g_nhwc_exp = &exps[e];
             nhwc_conv_case(2, 9, 7, 16, 24, 3, 1, 1, 0, 1, 1, 1, 128, pc);
             nhwc_conv_case(1, 11, 10, 32, 200, 3, 2, 1, 1, 1, 0, 0, 64, pc);
+            nhwc_conv_case(3, 7, 7, 40, 136, 1, 1, 0, 1, 1, 1, 0, 128, pc); /* every warp's channels used */
             nhwc_conv_case(1, 20, 17, lis_nhwc_pad_channels(3, (lis_precision)pc), 64, 7, 2, 3, 0, 1, 0, 0, 0, pc);
             if (!g_quick) nhwc_conv_case(4, 14, 14, 256, 256, 3, 1, 1, 1, 1, 0, 0, 0, pc);
         }
@@ -1024,6 +1035,7 @@ int main(int argc, char **argv) {
     /* the shipped paths unless a case switches an experiment on itself */
     unsetenv("LIS_NHWC_CONV_A_L1");
     unsetenv("LIS_NHWC_CONV_DEEP");
+    unsetenv("LIS_NHWC_CONV_WARPS");
     unsetenv("LIS_NHWC_CONV_BN");
     const char *env = getenv("LIS_TEST_SEED");
     g_seed = env && *env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
