@@ -508,6 +508,8 @@ static void bench_conv_nhwc(const char *op, const char *pr, const lis_conv2d_par
             {{"LIS_NHWC_CONV_WARPS", NULL}, {"4", NULL}, "warps4"},
             {{"LIS_NHWC_CONV_DEEP", NULL}, {"1", NULL}, "deep"},
             {{"LIS_NHWC_CONV_WARPS", "LIS_NHWC_CONV_DEEP"}, {"4", "1"}, "warps4+deep"},
+            {{"LIS_NHWC_CONV_TAPS_INNER", NULL}, {"1", NULL}, "taps_inner"},
+            {{"LIS_NHWC_CONV_TAPS_INNER", "LIS_NHWC_CONV_WARPS"}, {"1", "4"}, "taps_inner+warps4"},
             {{"LIS_NHWC_CONV_A_L1", NULL}, {"1", NULL}, "a_l1"},
         };
         for (size_t e = 0; e < sizeof exps / sizeof exps[0] && !over_budget(); e++) {
@@ -1191,6 +1193,7 @@ static const char *net_variant(void) {
         {"LIS_NHWC_CONV_A_L1", "1", "NHWC gather through L1", 1},
         {"LIS_NHWC_CONV_DEEP", "1", "NHWC 128-byte stages", 1},
         {"LIS_NHWC_CONV_WARPS", "4", "NHWC 4 warps of 64x64", 1},
+        {"LIS_NHWC_CONV_TAPS_INNER", "1", "NHWC taps inside channel chunks", 1},
         {"LIS_NHWC_CONV_BN", "64", "NHWC block width 64", 0},
         {"LIS_NHWC_CONV_BN", "128", "NHWC block width 128", 0},
         {"LIS_RESNET_STEM_S2D", "1", "space-to-depth stem", 1},

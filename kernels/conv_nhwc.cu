@@ -15,10 +15,17 @@
 // Tiles: 128 pixels x BN channels (128, or 64 for narrow layers and small grids) x 64 bytes of
 // depth, 256 threads = 8 warps, 4 cp.async stages (80 KB at BN 128): two blocks per SM. The
 // index arithmetic is in kernels/conv_nhwc_frag.cuh (replayed on the host by
-// test_cuda_emu_conv_nhwc). Three experiments, untimed, switched by the environment at each
+// test_cuda_emu_conv_nhwc). Four experiments, untimed, switched by the environment at each
 // call: LIS_NHWC_CONV_A_L1=1 (the input gather through L1), LIS_NHWC_CONV_DEEP=1 (128 bytes of
-// depth per stage, 3 stages, 108 KiB at BN 128) and LIS_NHWC_CONV_WARPS=4 (4 warps of 64 x 64
-// at BN 128: a third fewer ldmatrix bytes per multiply-add, the tf32 kernel's suspected bound).
+// depth per stage, 3 stages, 108 KiB at BN 128), LIS_NHWC_CONV_WARPS=4 (4 warps of 64 x 64 at
+// BN 128: a third fewer ldmatrix bytes per multiply-add) and LIS_NHWC_CONV_TAPS_INNER=1 (the
+// stages loop over the taps inside each channel chunk, the gather through L1).
+//
+// Why the last: run 13's tf32 layer3 3x3 (BN 64) moves 693 MB from L2 into shared memory per
+// convolution, each input line fetched once per tap and per channel block, 2.7 TB/s averaged over
+// the layer (3.6 while the 1.5 waves keep the SMs busy); bf16 moves half the bytes and runs at
+// twice the rate, so the kernel looks bound by L2 -> SM traffic, and L1 can only serve the
+// 3x3 window's re-reads if they come in consecutive stages.
 #include "kernels/conv_nhwc_frag.cuh"
 #include "kernels/mma_ptx.cuh"
 #include "kernels/nhwc_vec.cuh"
@@ -61,6 +68,7 @@ struct Args {
     int a_l1;               // 1: the input gather through L1 (LIS_NHWC_CONV_A_L1=1, an experiment)
     int deep;               // 1: 128-byte stages (LIS_NHWC_CONV_DEEP=1, an experiment)
     int warps4;             // 1: 4 warps of 64 x BN/2 (LIS_NHWC_CONV_WARPS=4, an experiment)
+    int taps_inner;         // 1: taps inside channel chunks, A through L1 (LIS_NHWC_CONV_TAPS_INNER=1)
 };
 
 // one mma step of a warp: fragments of its MI x NJ tiles at depth kk of stage S
@@ -119,13 +127,13 @@ __global__ __launch_bounds__(32 * NW, min_blocks<BN, NW>()) void nhwc_conv_kerne
 
     auto issue = [&](int kt) {
         El *const S = sm + (kt % ST) * T::STAGE;
-        const int d = depth_of<E, DB>(kt, t);
+        const int d = stage_depth<E, DB>(g, kt, t, a.taps_inner);
         const Tap e = tap_of(g, d); // one division pair per thread and stage, shared by its copies
 #pragma unroll
         for (int q = 0; q < T::A_COPIES; q++) {
             const int64_t sa = a_src(g, px[q], e);
             El *const dst = S + a_dst<E, DB>(a_row<DB, NW>(t, q), ch);
-            if (a.a_l1) cp16_ca(dst, x + (sa < 0 ? 0 : sa), sa >= 0); // uniform over the grid
+            if (a.a_l1 || a.taps_inner) cp16_ca(dst, x + (sa < 0 ? 0 : sa), sa >= 0); // uniform over the grid
             else cp16(dst, x + (sa < 0 ? 0 : sa), sa >= 0);
         }
 #pragma unroll
@@ -211,8 +219,9 @@ __global__ __launch_bounds__(32 * NW, min_blocks<BN, NW>()) void nhwc_conv_kerne
 }
 
 template <int P, int BN, int DB, int NW>
-lis_status launch(const Args &a, lis_stream s) {
+lis_status launch(Args a, lis_stream s) {
     constexpr size_t smem = smem_bytes<BN, DB>();
+    a.taps_inner = a.taps_inner && taps_inner_fits<elem_bytes<P>(), DB>(a.g); // else channels fastest
     cudaError_t e = cudaFuncSetAttribute(nhwc_conv_kernel<P, BN, DB, NW>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
     if (e != cudaSuccess) return lis_err_set("nhwc conv: %zu bytes of shared memory: %s", smem, cudaGetErrorString(e));
     const dim3 grid((unsigned)lis_ceil_div(a.g.M, BM), (unsigned)lis_ceil_div(a.g.K, BN));
@@ -266,6 +275,9 @@ static lis_status run(const lis_nhwc_conv_params *p, Args &a, lis_precision prec
     // feeds twice the mma, so a block's ldmatrix reads a third fewer bytes per multiply-add
     const char *warps = getenv("LIS_NHWC_CONV_WARPS");
     a.warps4 = warps && !strcmp(warps, "4");
+    // And: the taps inside each channel chunk, so that L1 serves a window's re-reads of a line
+    const char *taps = getenv("LIS_NHWC_CONV_TAPS_INNER");
+    a.taps_inner = taps && !strcmp(taps, "1");
     if (lis_ceil_div(p->K, 64) > 65535) return lis_err_set("nhwc conv: K = %d too large for the grid", p->K);
     const bool wide = lis_nhwc_conv_block_n(a.g.M, p->K) == 128;
     switch (prec) {

@@ -93,6 +93,23 @@ __host__ __device__ inline Pix pix_of(const Geo &g, int m) {
     return p;
 }
 
+// The first depth index d = tap * C + c of a thread's copies in stage kt (d's order is the KRSC
+// weight row's, whichever order the stages take). Channels fastest (the default): stage kt holds
+// depth kt*BK .. +BK-1, so one tap's C / BK stages pass before the next tap re-reads the same
+// input pixels, too far apart for L1. Taps inner (LIS_NHWC_CONV_TAPS_INNER=1, an experiment, for
+// R*S > 1 and C % BK == 0, checked by the host): stage kt is tap kt % RS of channel chunk
+// kt / RS, so consecutive stages gather the same input lines shifted by one tap, and the gather
+// through L1 (cp.async.ca) can serve most of a 3x3 window's nine reads of a line from L1.
+template <int E, int DB> __host__ __device__ inline int stage_depth(const Geo &g, int kt, int t, bool taps_inner) {
+    if (!taps_inner) return depth_of<E, DB>(kt, t);
+    const int rs = g.R * g.S, cb = kt / rs, tap = kt - cb * rs;
+    return tap * g.C + cb * Elem<E, DB>::BK + chunk_of<DB>(t) * Elem<E, DB>::CH;
+}
+// whether the taps-inner order applies to a layer (every stage inside one tap and the channels)
+template <int E, int DB> __host__ __device__ inline bool taps_inner_fits(const Geo &g) {
+    return g.R * g.S > 1 && g.C % Elem<E, DB>::BK == 0;
+}
+
 // The tap and first channel of depth d (a multiple of the copy width); dy = FAR past the depth
 struct Tap {
     int dy, dx, c;

@@ -48,7 +48,9 @@
 #             bench-cls-deep, the same with LIS_NHWC_CONV_DEEP=1 (128-byte stages); bench-cls-w4,
 #             with LIS_NHWC_CONV_WARPS=4 (4 warps of 64x64), bench-cls-w4-bn128, the same with
 #             LIS_NHWC_CONV_BN=128 (64x64 warps on every layer), bench-cls-w4-deep, with 4 warps
-#             and 128-byte stages; bench-cls-s2d,
+#             and 128-byte stages; bench-cls-taps, with LIS_NHWC_CONV_TAPS_INNER=1 (the taps
+#             inside each channel chunk, the gather through L1), bench-cls-taps-w4, with 4 warps
+#             too; bench-cls-s2d,
 #             with LIS_RESNET_STEM_S2D=1 (the stem as a 4x4 convolution, kernels/stem_s2d.h)
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
@@ -62,14 +64,14 @@
 #             benchmark cases (LIS_BENCH_ONCE=1), into DIR/ncu.txt: where a kernel's time goes;
 #             LIS_PROFILE_CASES picks cases (default square,conv3x3,conv1x1,square-wmma;
 #             on request wino-l26, mma-3x3, flrelu-l26, gemm16-square, nhwc-3x3, nhwc-l1,
-#             nhwc-3x3-tf32, nhwc-3x3-tf32-w4)
+#             nhwc-3x3-tf32, nhwc-3x3-tf32-w4, nhwc-3x3-tf32-taps)
 #
 # --steps LIST: the comma list of steps to run (build and env always run); default: every
 # step but profile and four alternatives measured three times already, which run only when
 # named (bench-splitk-mma, bench-tile2, bench-direct-tc, bench-unbatched: the H100 run of
 # 2026-11-27 took 344 s with them, and the issue asks for under 6 minutes). bench and torch are groups whose parts can be named alone (bench-ops,
 # bench-cls, bench-nosplitk, bench-cls-nchw, bench-cls-a-l1, bench-cls-deep, bench-cls-w4, bench-cls-w4-bn128,
-# bench-cls-w4-deep, bench-cls-s2d, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
+# bench-cls-w4-deep, bench-cls-taps, bench-cls-taps-w4, bench-cls-s2d, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
 # bench-direct-tc, bench-wino-f32ops, bench-unbatched, bench-e2e; torch-resnet, torch-sgxl).
 # Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
@@ -507,6 +509,7 @@ $(grep -E '^(\||## |per image|per layer|per convolution|built the)' "$LOGS/$name
 if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-splitk-mma &&
     ! want bench-cls-nowino && ! want bench-cls-nchw && ! want bench-cls-a-l1 && ! want bench-cls-deep && ! want bench-cls-s2d &&
     ! want bench-cls-w4 && ! want bench-cls-w4-bn128 && ! want bench-cls-w4-deep &&
+    ! want bench-cls-taps && ! want bench-cls-taps-w4 &&
     ! want bench-gen && ! want bench-tile2 &&
     ! want bench-direct-tc && ! want bench-wino-f32ops && ! want bench-unbatched && ! want bench-e2e; then
     :
@@ -572,6 +575,18 @@ else
         export LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_DEEP=1
         bench_step bench-cls-w4-deep 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
         unset LIS_NHWC_CONV_WARPS LIS_NHWC_CONV_DEEP
+    fi
+    # not yet shipped: the taps inside each channel chunk, so that L1 serves a 3x3 window's
+    # re-reads of an input line (an emulated L1 cuts the gather's L2 traffic to 0.14-0.20)
+    if want_part bench bench-cls-taps && [ "$(left)" -gt 60 ]; then
+        export LIS_NHWC_CONV_TAPS_INNER=1
+        bench_step bench-cls-taps 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
+        unset LIS_NHWC_CONV_TAPS_INNER
+    fi
+    if want_part bench bench-cls-taps-w4 && [ "$(left)" -gt 60 ]; then
+        export LIS_NHWC_CONV_TAPS_INNER=1 LIS_NHWC_CONV_WARPS=4
+        bench_step bench-cls-taps-w4 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
+        unset LIS_NHWC_CONV_TAPS_INNER LIS_NHWC_CONV_WARPS
     fi
     # not yet shipped: the stem as a 4x4 convolution on its space-to-depth input (kernels/stem_s2d.h)
     if want_part bench bench-cls-s2d && [ "$(left)" -gt 60 ]; then
@@ -730,6 +745,7 @@ else
     prof_case nhwc-l1 'layer1 1x1' bf16 2 1 'nhwc_conv'  # its memory-bound case: 64 -> 256 at 56 px
     prof_case nhwc-3x3-tf32 'layer3 3x3' tf32 2 1 'nhwc_conv' # tf32: half the bf16 rate, 0.5x cuDNN on 3x3
     prof_case nhwc-3x3-tf32-w4 'layer3 3x3' tf32 2 1 'nhwc_conv' LIS_NHWC_CONV_WARPS=4 # the same with 4 warps of 64x64
+    prof_case nhwc-3x3-tf32-taps 'layer3 3x3' tf32 2 1 'nhwc_conv' LIS_NHWC_CONV_TAPS_INNER=1 # taps inner, L1
 fi
 
 # ---------------------------------------------------------------- targets

@@ -9,8 +9,8 @@
 // ldmatrix phase and staged store free of bank conflicts. Shapes cover 1x1, 3x3 and 7x7, strides
 // 1 and 2, padding, partial pixel and channel blocks, both block widths (BN 64 and 128), a
 // residual and the ReLU, in each precision, and the NCHW float32 output mode; each also with
-// 128-byte stages (LIS_NHWC_CONV_DEEP) and with 4 warps (LIS_NHWC_CONV_WARPS=4). Built by nvcc,
-// runs without a GPU.
+// 128-byte stages (LIS_NHWC_CONV_DEEP), with 4 warps (LIS_NHWC_CONV_WARPS=4) and with the taps
+// inside the channel chunks (LIS_NHWC_CONV_TAPS_INNER=1). Built by nvcc, runs without a GPU.
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,9 +37,11 @@ struct Case {
     bool nchw; // the NCHW float32 output with per-(image, channel) scales (no residual)
     int db = 64; // bytes of depth per stage: 64, or 128 (LIS_NHWC_CONV_DEEP)
     int nw = 8;  // warps per block: 8, or 4 (LIS_NHWC_CONV_WARPS=4)
+    bool taps = false; // LIS_NHWC_CONV_TAPS_INNER=1 (applied where taps_inner_fits)
 };
 
 bool g_banks_ok = true, g_aligned = true, g_inside = true, g_staged_once = true, g_in_stage = true;
+int g_taps_inner_runs = 0; // cases that ran the taps-inner order
 
 // every row an ldmatrix reads (16 bytes from each lane's address) inside the stage, and inside
 // the depth a row holds (not its padding)
@@ -103,13 +105,14 @@ void run_block(const Geo &g, int bx, int by, const Case &cs, const std::vector<f
     using T = Tile<BN, E, DB, NW>;
     using K = Elem<E, DB>;
     const int m0 = bx * BM, n0 = by * BN, nk = (g.Kd + K::BK - 1) / K::BK, CH = K::CH;
+    const bool taps_inner = cs.taps && taps_inner_fits<E, DB>(g); // as the kernel's launch decides
     static float acc[8][4][8][32][4]; // [warp][i][j][lane][r]
     memset(acc, 0, sizeof acc);
     std::vector<float> S(T::STAGE);
     for (int kt = 0; kt < nk; kt++) {
         for (float &v : S) v = NAN;
         for (int t = 0; t < T::THREADS; t++) { // issue(kt) of every thread
-            const int ch = chunk_of<DB>(t), d = depth_of<E, DB>(kt, t);
+            const int ch = chunk_of<DB>(t), d = stage_depth<E, DB>(g, kt, t, taps_inner);
             const Tap e = tap_of(g, d);
             for (int q = 0; q < T::A_COPIES; q++) {
                 const Pix px = pix_of(g, m0 + a_row<DB, NW>(t, q));
@@ -241,6 +244,14 @@ void fill(std::vector<unsigned char> &t, std::vector<float> &f, size_t n, int lo
     }
 }
 
+// whether the kernel's launch takes the taps-inner order for this case (taps_inner_fits)
+bool taps_applies(const Case &cs, const Geo &g) {
+    if (!cs.taps) return false;
+    const bool tf32 = cs.prec == LIS_PREC_TF32;
+    if (cs.db == 128) return tf32 ? taps_inner_fits<4, 128>(g) : taps_inner_fits<2, 128>(g);
+    return tf32 ? taps_inner_fits<4, 64>(g) : taps_inner_fits<2, 64>(g);
+}
+
 void run_case(const Case &cs) {
     const lis_nhwc_conv_params &p = cs.p;
     if ((cs.nchw ? lis_nhwc_conv_check_nchw_out(&p, cs.prec) : lis_nhwc_conv_check(&p, cs.prec)) != LIS_OK) {
@@ -294,15 +305,17 @@ void run_case(const Case &cs) {
             if (cs.nw == 4) run_block_bn<4>(blk, tf32);
             else run_block_bn<8>(blk, tf32);
         }
+    const bool taps = taps_applies(cs, g);
+    g_taps_inner_runs += taps;
     size_t missed = 0, wrong = 0;
     for (size_t i = 0; i < ny; i++) {
         if (hits[i] != 1) missed++;
         else if (y[i] != want[i]) wrong++;
     }
     lis_check(missed == 0 && wrong == 0,
-              "nhwc conv emu %s BN %d%s%s: N%d %dx%dx%d -> K%d, %dx%d/%d pad %d%s%s%s%s: every output written once (%zu "
+              "nhwc conv emu %s BN %d%s%s%s: N%d %dx%dx%d -> K%d, %dx%d/%d pad %d%s%s%s%s: every output written once (%zu "
               "not), equal to the reference (%zu of %zu differ)",
-              lis_precision_name(cs.prec), cs.bn, cs.db == 128 ? " deep" : "", cs.nw == 4 ? " 4 warps" : "", p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.stride, p.pad,
+              lis_precision_name(cs.prec), cs.bn, cs.db == 128 ? " deep" : "", cs.nw == 4 ? " 4 warps" : "", taps ? " taps inner" : "", p.N, p.H, p.W, p.C, p.K, p.R, p.S, p.stride, p.pad,
               cs.bias ? " +bias" : "", cs.res ? " +res" : "", p.relu ? " relu" : "", cs.nchw ? ", NCHW float out" : "",
               missed, wrong, ny);
 }
@@ -336,11 +349,32 @@ int main(void) {
             c.db = 128;
             run_case(c);
         }
+        // the taps inside the channel chunks (LIS_NHWC_CONV_TAPS_INNER=1): where C is a multiple
+        // of a stage's depth (16 / 32 channels in tf32, 32 / 64 in 16 bits), every stage width
+        // and warp count; elsewhere the kernel keeps channels fastest, which these cases run too
+        const Case taps_cases[] = {
+            {{2, 9, 9, 64, 24, 3, 3, 1, 1, 1}, 64, pr, true, false, false},
+            {{1, 11, 10, 128, 136, 3, 3, 2, 1, 0}, 128, pr, true, true, false}, // stride 2, residual
+            {{1, 6, 7, 64, 40, 5, 5, 1, 2, 1}, 64, pr, false, false, false},     // 5x5
+            {{2, 9, 9, 64, 20, 3, 3, 1, 1, 0}, 64, pr, true, false, true},      // NCHW float out
+        };
+        const int widths[][2] = {{64, 8}, {128, 8}, {64, 4}, {128, 4}}; // {db, nw}
+        for (const auto &wd : widths) {
+            for (Case c : taps_cases) {
+                c.taps = true; c.db = wd[0]; c.nw = wd[1];
+                run_case(c);
+            }
+            for (Case c : cases) {
+                c.taps = true; c.db = wd[0]; c.nw = wd[1];
+                run_case(c);
+            }
+        }
     }
     // the tf32 stem: 4-byte elements need only C % 4 (the network pads its 3 channels to 4, not 8)
     run_case({{1, 14, 13, 4, 64, 7, 7, 2, 3, 0}, 64, LIS_PREC_TF32, true, false, false});
     run_case({{1, 14, 13, 4, 64, 7, 7, 2, 3, 0}, 64, LIS_PREC_TF32, true, false, false, 128});
     run_case({{1, 14, 13, 4, 64, 7, 7, 2, 3, 0}, 64, LIS_PREC_TF32, true, false, false, 64, 4});
+    lis_check(g_taps_inner_runs >= 3 * 4 * 4, "nhwc conv emu: the taps-inner order ran (%d cases)", g_taps_inner_runs);
     lis_check(g_aligned, "nhwc conv emu: every 16-byte copy aligned in global and shared memory");
     lis_check(g_staged_once, "nhwc conv emu: the epilogue stages every accumulator of the block exactly once");
     lis_check(g_inside, "nhwc conv emu: every copy reads inside the input and weight tensors");

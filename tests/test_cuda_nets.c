@@ -639,6 +639,7 @@ int main(int argc, char **argv) {
     unsetenv("LIS_NHWC_CONV_A_L1"); /* the convolution's experiments: the shipped kernel */
     unsetenv("LIS_NHWC_CONV_DEEP");
     unsetenv("LIS_NHWC_CONV_WARPS");
+    unsetenv("LIS_NHWC_CONV_TAPS_INNER");
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) g_quick = 1;
         else if (!strcmp(argv[i], "--no-full")) g_no_full = 1;

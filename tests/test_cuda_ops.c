@@ -266,8 +266,8 @@ static float *down_nhwc(const void *d, size_t n, lis_precision prec) {
 }
 
 /* set: the cases run with an experiment's switches (LIS_NHWC_CONV_A_L1=1: the input gather
- * through L1; LIS_NHWC_CONV_DEEP=1: 128-byte stages; LIS_NHWC_CONV_WARPS=4: 4 warps of 64 x 64),
- * one or two of them */
+ * through L1; LIS_NHWC_CONV_DEEP=1: 128-byte stages; LIS_NHWC_CONV_WARPS=4: 4 warps of 64 x 64;
+ * LIS_NHWC_CONV_TAPS_INNER=1: the taps inside the channel chunks), one or two of them */
 typedef struct {
     const char *env[2], *value[2];
     const char *label;
@@ -424,12 +424,15 @@ static void test_nhwc(void) {
             {{"LIS_NHWC_CONV_DEEP", NULL}, {"1", NULL}, "deep"},
             {{"LIS_NHWC_CONV_WARPS", NULL}, {"4", NULL}, "warps4"},
             {{"LIS_NHWC_CONV_WARPS", "LIS_NHWC_CONV_DEEP"}, {"4", "1"}, "warps4,deep"},
+            {{"LIS_NHWC_CONV_TAPS_INNER", NULL}, {"1", NULL}, "taps_inner"},
+            {{"LIS_NHWC_CONV_TAPS_INNER", "LIS_NHWC_CONV_WARPS"}, {"1", "4"}, "taps_inner,warps4"},
         };
         for (size_t e = 0; e < sizeof exps / sizeof exps[0]; e++) {
             g_nhwc_exp = &exps[e];
             nhwc_conv_case(2, 9, 7, 16, 24, 3, 1, 1, 0, 1, 1, 1, 128, pc);
             nhwc_conv_case(1, 11, 10, 32, 200, 3, 2, 1, 1, 1, 0, 0, 64, pc);
             nhwc_conv_case(3, 7, 7, 40, 136, 1, 1, 0, 1, 1, 1, 0, 128, pc); /* every warp's channels used */
+            nhwc_conv_case(2, 9, 7, 64, 72, 3, 1, 1, 1, 1, 0, 0, 0, pc);    /* C = 64: taps inner applies */
             nhwc_conv_case(1, 20, 17, lis_nhwc_pad_channels(3, (lis_precision)pc), 64, 7, 2, 3, 0, 1, 0, 0, 0, pc);
             if (!g_quick) nhwc_conv_case(4, 14, 14, 256, 256, 3, 1, 1, 1, 1, 0, 0, 0, pc);
         }
@@ -1036,6 +1039,7 @@ int main(int argc, char **argv) {
     unsetenv("LIS_NHWC_CONV_A_L1");
     unsetenv("LIS_NHWC_CONV_DEEP");
     unsetenv("LIS_NHWC_CONV_WARPS");
+    unsetenv("LIS_NHWC_CONV_TAPS_INNER");
     unsetenv("LIS_NHWC_CONV_BN");
     const char *env = getenv("LIS_TEST_SEED");
     g_seed = env && *env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
