@@ -58,7 +58,9 @@
 #             $SGXL_SRC or .gpu_deps/sgxl, its plugins compiled in the background during
 #             the build), rows in the same bench.jsonl
 #   goals     bench/gpu_goals.py: the issue's targets (generator b32 fp32 vs the original,
-#             bf16 convolutions vs the measured matrix rate, ResNet-50 b64 vs torchvision)
+#             bf16 convolutions vs the measured matrix rate, ResNet-50 b64 vs torchvision);
+#             then bench/cls_layers.py: the per-convolution tables of bench-cls and every
+#             bench-cls-* variant side by side (which variant wins which layer)
 #   plugins   only when --steps names it (and not torch): the original's CUDA plugins built
 #   profile   only when --steps names it: Nsight Compute (ncu) on the GEMM kernels of a few
 #             benchmark cases (LIS_BENCH_ONCE=1), into DIR/ncu.txt: where a kernel's time goes;
@@ -756,6 +758,14 @@ elif [ -s "$JSONL" ] && [ -n "$PY" ]; then
     "$PY" bench/gpu_goals.py "$JSONL" > "$LOGS/goals.md" 2>&1
     record goals "ok" 0 "$(tail -1 "$LOGS/goals.md")"
     detail "$(sed '$d' "$LOGS/goals.md")"
+    # the classifier's per-convolution tables of the shipped path and every variant, side by side
+    if [ -s "$LOGS/bench-cls.log" ]; then
+        # shellcheck disable=SC2046 # one argument per log (the step names have no spaces)
+        "$PY" bench/cls_layers.py "$LOGS/bench-cls.log" $(ls "$LOGS"/bench-cls-*.log 2>/dev/null) \
+            > "$LOGS/cls-layers.md" 2>&1
+        record cls-layers "ok" 0 "$(tail -1 "$LOGS/cls-layers.md")"
+        detail "## classifier per layer, every variant$(sed '$d' "$LOGS/cls-layers.md")"
+    fi
 else
     record goals "skipped" 0 "no benchmark rows$([ -z "$PY" ] && echo ', no python3')"
 fi
