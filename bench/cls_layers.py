@@ -36,9 +36,11 @@ def parse(path):
             # | conv | in -> out | size | count | path | ms | share | TFLOP/s |
             if len(cells) == 8 and re.match(r"^\d+x\d+/\d+$", cells[0]):
                 try:
-                    cur.append(((cells[0], cells[1], cells[2], cells[3]), float(cells[5])))
+                    ms = float(cells[5])
                 except ValueError:
-                    pass
+                    continue
+                if ms > 0:  # 0: the benchmark could not read that layer's events
+                    cur.append(((cells[0], cells[1], cells[2], cells[3]), ms))
             elif line.startswith("| classifier") or (cur and not line.strip()):
                 cur = None  # a table ends at its blank line or the next result row
     return tables

@@ -13,7 +13,8 @@
 // 16-byte stores, 8 channels of a pixel at a time.
 //
 // Tiles: 128 pixels x BN channels (128, or 64 for narrow layers and small grids) x 64 bytes of
-// depth, 256 threads = 8 warps, 4 cp.async stages (80 KB at BN 128): two blocks per SM. The
+// depth, 256 threads = 8 warps (4 in an experiment below), 4 cp.async stages (80 KB at BN
+// 128): two blocks per SM. The
 // index arithmetic is in kernels/conv_nhwc_frag.cuh (replayed on the host by
 // test_cuda_emu_conv_nhwc). Four experiments, untimed, switched by the environment at each
 // call: LIS_NHWC_CONV_A_L1=1 (the input gather through L1), LIS_NHWC_CONV_DEEP=1 (128 bytes of
@@ -102,12 +103,13 @@ __device__ __forceinline__ void mma_step(const typename Act<P>::T *S, int wm, in
     }
 }
 
-// blocks per SM the registers must allow: two, and three of the 4-warp BN 64 tile (60 KiB of
-// shared memory at 64-byte stages: three fit, so ResNet's layer3 at b64, 392 blocks, is one wave)
-template <int BN, int NW> constexpr int min_blocks() { return NW == 4 && BN == 64 ? 3 : 2; }
+// blocks per SM the registers must allow: two, and three of the 4-warp BN 64 tile at 64-byte
+// stages (60 KiB of shared memory: three fit in sm_90's 228 KiB, not in sm_80's 164; on a
+// 132-SM H100 / H200 ResNet's layer3 at b64, 392 blocks, is then one wave instead of 1.5)
+template <int BN, int DB, int NW> constexpr int min_blocks() { return NW == 4 && BN == 64 && DB == 64 ? 3 : 2; }
 
 template <int P, int BN, int DB, int NW>
-__global__ __launch_bounds__(32 * NW, min_blocks<BN, NW>()) void nhwc_conv_kernel(Args a) {
+__global__ __launch_bounds__(32 * NW, min_blocks<BN, DB, NW>()) void nhwc_conv_kernel(Args a) {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
     constexpr int E = elem_bytes<P>(), ST = stages<DB>();
     using T = Tile<BN, E, DB, NW>;

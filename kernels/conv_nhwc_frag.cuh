@@ -54,6 +54,9 @@ template <int BN, int NW> struct Warps {
 // elements per pipeline stage: BM A rows, then BN B rows
 template <int BN, int E, int DB> __host__ __device__ constexpr int stage_elems() { return (BM + BN) * Elem<E, DB>::LDK; }
 template <int BN, int E, int DB, int NW> struct Tile : Warps<BN, NW> {
+    static_assert(Warps<BN, NW>::THREADS == 32 * NW && BM * Elem<E, DB>::CPR % Warps<BN, NW>::THREADS == 0 &&
+                      BN * Elem<E, DB>::CPR % Warps<BN, NW>::THREADS == 0,
+                  "every thread the same whole number of A and B copies per stage");
     static constexpr int STAGE = stage_elems<BN, E, DB>();
     // 16-byte copies per thread of A (2, 4 or 8) and of B (1 .. 8)
     static constexpr int A_COPIES = BM * Elem<E, DB>::CPR / Warps<BN, NW>::THREADS;

@@ -761,9 +761,12 @@ elif [ -s "$JSONL" ] && [ -n "$PY" ]; then
     # the classifier's per-convolution tables of the shipped path and every variant, side by side
     if [ -s "$LOGS/bench-cls.log" ]; then
         # shellcheck disable=SC2046 # one argument per log (the step names have no spaces)
-        "$PY" bench/cls_layers.py "$LOGS/bench-cls.log" $(ls "$LOGS"/bench-cls-*.log 2>/dev/null) \
-            > "$LOGS/cls-layers.md" 2>&1
-        record cls-layers "ok" 0 "$(tail -1 "$LOGS/cls-layers.md")"
+        if "$PY" bench/cls_layers.py "$LOGS/bench-cls.log" $(ls "$LOGS"/bench-cls-*.log 2>/dev/null) \
+            > "$LOGS/cls-layers.md" 2>&1; then
+            record cls-layers "ok" 0 "$(tail -1 "$LOGS/cls-layers.md")"
+        else
+            record cls-layers "FAIL (rc $?)" 0 "$(tail -1 "$LOGS/cls-layers.md")"
+        fi
         detail "## classifier per layer, every variant$(sed '$d' "$LOGS/cls-layers.md")"
     fi
 else
