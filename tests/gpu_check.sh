@@ -508,6 +508,18 @@ bench_step() {
 $(grep -E '^(\||## |per image|per layer|per convolution|built the)' "$LOGS/$name.log")"
 }
 
+# One classifier experiment step: NAME, then the VAR=value switches it runs under (exported for
+# that step only): the classifier b64 tf32/bf16/fp16 with its per-convolution table.
+cls_experiment() {
+    local name=$1 v
+    shift
+    want_part bench "$name" && [ "$(left)" -gt 60 ] || return 0
+    # shellcheck disable=SC2163 # v is VAR=value: export sets it
+    for v in "$@"; do export "$v"; done
+    bench_step "$name" 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
+    for v in "$@"; do unset "${v%%=*}"; done
+}
+
 if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-splitk-mma &&
     ! want bench-cls-nowino && ! want bench-cls-nchw && ! want bench-cls-a-l1 && ! want bench-cls-deep && ! want bench-cls-s2d &&
     ! want bench-cls-w4 && ! want bench-cls-w4-bn128 && ! want bench-cls-w4-deep &&
@@ -549,53 +561,22 @@ else
         bench_step bench-cls-nchw 45 classifier --cls-batch 64,256 --precisions tf32,bf16,fp16 --layers --budget 12 --net-reps 2
         unset LIS_RESNET_NHWC
     fi
-    # not yet shipped: the NHWC convolutions' input gather through L1 (cp.async.ca)
-    if want_part bench bench-cls-a-l1 && [ "$(left)" -gt 60 ]; then
-        export LIS_NHWC_CONV_A_L1=1
-        bench_step bench-cls-a-l1 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
-        unset LIS_NHWC_CONV_A_L1
-    fi
-    # not yet shipped: the NHWC convolutions with 128 bytes of depth per stage (3 stages)
-    if want_part bench bench-cls-deep && [ "$(left)" -gt 60 ]; then
-        export LIS_NHWC_CONV_DEEP=1
-        bench_step bench-cls-deep 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
-        unset LIS_NHWC_CONV_DEEP
-    fi
-    # not yet shipped: the NHWC convolutions with 4 warps of 64x64 (a third fewer ldmatrix bytes per
-    # multiply-add), with the kernel's own block widths, then with 128 channels per block everywhere
-    if want_part bench bench-cls-w4 && [ "$(left)" -gt 60 ]; then
-        export LIS_NHWC_CONV_WARPS=4
-        bench_step bench-cls-w4 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
-        unset LIS_NHWC_CONV_WARPS
-    fi
-    if want_part bench bench-cls-w4-bn128 && [ "$(left)" -gt 60 ]; then
-        export LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_BN=128
-        bench_step bench-cls-w4-bn128 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
-        unset LIS_NHWC_CONV_WARPS LIS_NHWC_CONV_BN
-    fi
-    if want_part bench bench-cls-w4-deep && [ "$(left)" -gt 60 ]; then
-        export LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_DEEP=1
-        bench_step bench-cls-w4-deep 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
-        unset LIS_NHWC_CONV_WARPS LIS_NHWC_CONV_DEEP
-    fi
-    # not yet shipped: the taps inside each channel chunk, so that L1 serves a 3x3 window's
-    # re-reads of an input line (an emulated L1 cuts the gather's L2 traffic to 0.14-0.20)
-    if want_part bench bench-cls-taps && [ "$(left)" -gt 60 ]; then
-        export LIS_NHWC_CONV_TAPS_INNER=1
-        bench_step bench-cls-taps 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
-        unset LIS_NHWC_CONV_TAPS_INNER
-    fi
-    if want_part bench bench-cls-taps-w4 && [ "$(left)" -gt 60 ]; then
-        export LIS_NHWC_CONV_TAPS_INNER=1 LIS_NHWC_CONV_WARPS=4
-        bench_step bench-cls-taps-w4 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
-        unset LIS_NHWC_CONV_TAPS_INNER LIS_NHWC_CONV_WARPS
-    fi
-    # not yet shipped: the stem as a 4x4 convolution on its space-to-depth input (kernels/stem_s2d.h)
-    if want_part bench bench-cls-s2d && [ "$(left)" -gt 60 ]; then
-        export LIS_RESNET_STEM_S2D=1
-        bench_step bench-cls-s2d 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
-        unset LIS_RESNET_STEM_S2D
-    fi
+    # not yet shipped, each one step: the classifier b64 tf32/bf16/fp16 with its per-convolution
+    # table, under the step's switches; bench/cls_layers.py sets the tables side by side.
+    # The NHWC convolutions' input gather through L1 (cp.async.ca); 128 bytes of depth per stage
+    # (3 stages); 4 warps of 64x64 (a third fewer ldmatrix bytes per multiply-add) with the
+    # kernel's own block widths, with 128 channels per block everywhere, with 128-byte stages;
+    # the taps inside each channel chunk, so that L1 serves a 3x3 window's re-reads of an input
+    # line (an emulated L1 cuts a stride-1 gather's L2 traffic to 0.14-0.21), alone and with 4
+    # warps; the stem as a 4x4 convolution on its space-to-depth input (kernels/stem_s2d.h)
+    cls_experiment bench-cls-a-l1 LIS_NHWC_CONV_A_L1=1
+    cls_experiment bench-cls-deep LIS_NHWC_CONV_DEEP=1
+    cls_experiment bench-cls-w4 LIS_NHWC_CONV_WARPS=4
+    cls_experiment bench-cls-w4-bn128 LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_BN=128
+    cls_experiment bench-cls-w4-deep LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_DEEP=1
+    cls_experiment bench-cls-taps LIS_NHWC_CONV_TAPS_INNER=1
+    cls_experiment bench-cls-taps-w4 LIS_NHWC_CONV_TAPS_INNER=1 LIS_NHWC_CONV_WARPS=4
+    cls_experiment bench-cls-s2d LIS_RESNET_STEM_S2D=1
     # not yet shipped: split-K on the mma kernels of the NCHW path (so with LIS_RESNET_NHWC=0)
     if want bench-splitk-mma && [ "$(left)" -gt 60 ]; then
         export LIS_SPLITK_MMA_CUDA=1 LIS_RESNET_NHWC=0
