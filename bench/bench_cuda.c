@@ -1193,6 +1193,7 @@ static const char *net_variant(void) {
         {"LIS_NHWC_CONV_DEEP", "1", "NHWC 128-byte stages", 1},
         {"LIS_NHWC_CONV_WARPS", "4", "NHWC 4 warps of 64x64", 1},
         {"LIS_NHWC_CONV_TAPS_INNER", "1", "NHWC taps inside channel chunks", 1},
+        {"LIS_NHWC_CONV_B_L1", "1", "NHWC weights through L1", 1},
         {"LIS_NHWC_CONV_BN", "64", "NHWC block width 64", 0},
         {"LIS_NHWC_CONV_BN", "128", "NHWC block width 128", 0},
         {"LIS_RESNET_STEM_S2D", "1", "space-to-depth stem", 1},

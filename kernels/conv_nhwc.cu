@@ -20,7 +20,8 @@
 // call: LIS_NHWC_CONV_A_L1=1 (the input gather through L1), LIS_NHWC_CONV_DEEP=1 (128 bytes of
 // depth per stage, 3 stages, 108 KiB at BN 128), LIS_NHWC_CONV_WARPS=4 (4 warps of 64 x 64 at
 // BN 128: a third fewer ldmatrix bytes per multiply-add) and LIS_NHWC_CONV_TAPS_INNER=1 (the
-// stages loop over the taps inside each channel chunk, the gather through L1).
+// stages loop over the taps inside each channel chunk, the gather through L1), with
+// LIS_NHWC_CONV_B_L1=1 (the weights through L1 too).
 //
 // Why the last: run 13's tf32 layer3 3x3 (BN 64) moves 693 MB from L2 into shared memory per
 // convolution, each input line fetched once per tap and per channel block, 2.7 TB/s averaged over
@@ -70,6 +71,7 @@ struct Args {
     int deep;               // 1: 128-byte stages (LIS_NHWC_CONV_DEEP=1, an experiment)
     int warps4;             // 1: 4 warps of 64 x BN/2 (LIS_NHWC_CONV_WARPS=4, an experiment)
     int taps_inner;         // 1: taps inside channel chunks, A through L1 (LIS_NHWC_CONV_TAPS_INNER=1)
+    int b_l1;               // 1: the weights through L1 too (LIS_NHWC_CONV_B_L1=1, an experiment)
 };
 
 // one mma step of a warp: fragments of its MI x NJ tiles at depth kk of stage S
@@ -141,7 +143,9 @@ __global__ __launch_bounds__(32 * NW, min_blocks<BN, DB, NW>()) void nhwc_conv_k
 #pragma unroll
         for (int q = 0; q < T::B_COPIES; q++) {
             const int64_t sb = b_src(g, n0 + b_row<DB, NW>(t, q), d);
-            cp16(S + b_dst<E, DB>(b_row<DB, NW>(t, q), ch), w + (sb < 0 ? 0 : sb), sb >= 0);
+            El *const dst = S + b_dst<E, DB>(b_row<DB, NW>(t, q), ch);
+            if (a.b_l1) cp16_ca(dst, w + (sb < 0 ? 0 : sb), sb >= 0); // uniform over the grid
+            else cp16(dst, w + (sb < 0 ? 0 : sb), sb >= 0);
         }
     };
 
@@ -280,6 +284,12 @@ static lis_status run(const lis_nhwc_conv_params *p, Args &a, lis_precision prec
     // And: the taps inside each channel chunk, so that L1 serves a window's re-reads of a line
     const char *taps = getenv("LIS_NHWC_CONV_TAPS_INNER");
     a.taps_inner = taps && !strcmp(taps, "1");
+    // And: the weights through L1 as well. Co-resident blocks of the same channel block read the
+    // same weight stage at about the same time (every block of a layer whose K fits one block
+    // width, e.g. layer1's 3x3); once the gather mostly hits L1 the weights are most of the
+    // remaining L2 traffic
+    const char *bl1 = getenv("LIS_NHWC_CONV_B_L1");
+    a.b_l1 = bl1 && !strcmp(bl1, "1");
     if (lis_ceil_div(p->K, 64) > 65535) return lis_err_set("nhwc conv: K = %d too large for the grid", p->K);
     const bool wide = lis_nhwc_conv_block_n(a.g.M, p->K) == 128;
     switch (prec) {

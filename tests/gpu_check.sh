@@ -50,7 +50,8 @@
 #             LIS_NHWC_CONV_BN=128 (64x64 warps on every layer), bench-cls-w4-deep, with 4 warps
 #             and 128-byte stages; bench-cls-taps, with LIS_NHWC_CONV_TAPS_INNER=1 (the taps
 #             inside each channel chunk, the gather through L1), bench-cls-taps-w4, with 4 warps
-#             too; bench-cls-s2d,
+#             too, bench-cls-taps-bl1, with LIS_NHWC_CONV_B_L1=1 (the weights through L1 too);
+#             bench-cls-s2d,
 #             with LIS_RESNET_STEM_S2D=1 (the stem as a 4x4 convolution, kernels/stem_s2d.h)
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
@@ -73,7 +74,7 @@
 # named (bench-splitk-mma, bench-tile2, bench-direct-tc, bench-unbatched: the H100 run of
 # 2026-11-27 took 344 s with them, and the issue asks for under 6 minutes). bench and torch are groups whose parts can be named alone (bench-ops,
 # bench-cls, bench-nosplitk, bench-cls-nchw, bench-cls-a-l1, bench-cls-deep, bench-cls-w4, bench-cls-w4-bn128,
-# bench-cls-w4-deep, bench-cls-taps, bench-cls-taps-w4, bench-cls-s2d, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
+# bench-cls-w4-deep, bench-cls-taps, bench-cls-taps-w4, bench-cls-taps-bl1, bench-cls-s2d, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
 # bench-direct-tc, bench-wino-f32ops, bench-unbatched, bench-e2e; torch-resnet, torch-sgxl).
 # Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
@@ -523,7 +524,7 @@ cls_experiment() {
 if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-splitk-mma &&
     ! want bench-cls-nowino && ! want bench-cls-nchw && ! want bench-cls-a-l1 && ! want bench-cls-deep && ! want bench-cls-s2d &&
     ! want bench-cls-w4 && ! want bench-cls-w4-bn128 && ! want bench-cls-w4-deep &&
-    ! want bench-cls-taps && ! want bench-cls-taps-w4 &&
+    ! want bench-cls-taps && ! want bench-cls-taps-w4 && ! want bench-cls-taps-bl1 &&
     ! want bench-gen && ! want bench-tile2 &&
     ! want bench-direct-tc && ! want bench-wino-f32ops && ! want bench-unbatched && ! want bench-e2e; then
     :
@@ -568,7 +569,8 @@ else
     # kernel's own block widths, with 128 channels per block everywhere, with 128-byte stages;
     # the taps inside each channel chunk, so that L1 serves a 3x3 window's re-reads of an input
     # line (an emulated L1 cuts a stride-1 gather's L2 traffic to 0.14-0.21), alone and with 4
-    # warps; the stem as a 4x4 convolution on its space-to-depth input (kernels/stem_s2d.h)
+    # warps, and with the weights through L1 too; the stem as a 4x4 convolution on its
+    # space-to-depth input (kernels/stem_s2d.h)
     cls_experiment bench-cls-a-l1 LIS_NHWC_CONV_A_L1=1
     cls_experiment bench-cls-deep LIS_NHWC_CONV_DEEP=1
     cls_experiment bench-cls-w4 LIS_NHWC_CONV_WARPS=4
@@ -576,6 +578,7 @@ else
     cls_experiment bench-cls-w4-deep LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_DEEP=1
     cls_experiment bench-cls-taps LIS_NHWC_CONV_TAPS_INNER=1
     cls_experiment bench-cls-taps-w4 LIS_NHWC_CONV_TAPS_INNER=1 LIS_NHWC_CONV_WARPS=4
+    cls_experiment bench-cls-taps-bl1 LIS_NHWC_CONV_TAPS_INNER=1 LIS_NHWC_CONV_B_L1=1
     cls_experiment bench-cls-s2d LIS_RESNET_STEM_S2D=1
     # not yet shipped: split-K on the mma kernels of the NCHW path (so with LIS_RESNET_NHWC=0)
     if want bench-splitk-mma && [ "$(left)" -gt 60 ]; then

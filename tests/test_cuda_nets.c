@@ -640,6 +640,7 @@ int main(int argc, char **argv) {
     unsetenv("LIS_NHWC_CONV_DEEP");
     unsetenv("LIS_NHWC_CONV_WARPS");
     unsetenv("LIS_NHWC_CONV_TAPS_INNER");
+    unsetenv("LIS_NHWC_CONV_B_L1");
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) g_quick = 1;
         else if (!strcmp(argv[i], "--no-full")) g_no_full = 1;

@@ -267,7 +267,8 @@ static float *down_nhwc(const void *d, size_t n, lis_precision prec) {
 
 /* set: the cases run with an experiment's switches (LIS_NHWC_CONV_A_L1=1: the input gather
  * through L1; LIS_NHWC_CONV_DEEP=1: 128-byte stages; LIS_NHWC_CONV_WARPS=4: 4 warps of 64 x 64;
- * LIS_NHWC_CONV_TAPS_INNER=1: the taps inside the channel chunks), one or two of them */
+ * LIS_NHWC_CONV_TAPS_INNER=1: the taps inside the channel chunks; LIS_NHWC_CONV_B_L1=1: the
+ * weights through L1), one or two of them */
 typedef struct {
     const char *env[2], *value[2];
     const char *label;
@@ -426,6 +427,7 @@ static void test_nhwc(void) {
             {{"LIS_NHWC_CONV_WARPS", "LIS_NHWC_CONV_DEEP"}, {"4", "1"}, "warps4,deep"},
             {{"LIS_NHWC_CONV_TAPS_INNER", NULL}, {"1", NULL}, "taps_inner"},
             {{"LIS_NHWC_CONV_TAPS_INNER", "LIS_NHWC_CONV_WARPS"}, {"1", "4"}, "taps_inner,warps4"},
+            {{"LIS_NHWC_CONV_TAPS_INNER", "LIS_NHWC_CONV_B_L1"}, {"1", "1"}, "taps_inner,b_l1"},
         };
         for (size_t e = 0; e < sizeof exps / sizeof exps[0]; e++) {
             g_nhwc_exp = &exps[e];
@@ -1040,6 +1042,7 @@ int main(int argc, char **argv) {
     unsetenv("LIS_NHWC_CONV_DEEP");
     unsetenv("LIS_NHWC_CONV_WARPS");
     unsetenv("LIS_NHWC_CONV_TAPS_INNER");
+    unsetenv("LIS_NHWC_CONV_B_L1");
     unsetenv("LIS_NHWC_CONV_BN");
     const char *env = getenv("LIS_TEST_SEED");
     g_seed = env && *env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
