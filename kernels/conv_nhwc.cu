@@ -14,16 +14,18 @@
 //
 // Tiles: 128 pixels x BN channels (128, or 64 for narrow layers and small grids) x 64 bytes of
 // depth, 256 threads = 8 warps (4 in an experiment below), 4 cp.async stages (80 KB at BN
-// 128): two blocks per SM. The
-// index arithmetic is in kernels/conv_nhwc_frag.cuh (replayed on the host by
-// test_cuda_emu_conv_nhwc). Four experiments, untimed, switched by the environment at each
-// call: LIS_NHWC_CONV_A_L1=1 (the input gather through L1), LIS_NHWC_CONV_DEEP=1 (128 bytes of
-// depth per stage, 3 stages, 108 KiB at BN 128), LIS_NHWC_CONV_WARPS=4 (4 warps of 64 x 64 at
-// BN 128: a third fewer ldmatrix bytes per multiply-add) and LIS_NHWC_CONV_TAPS_INNER=1 (the
-// stages loop over the taps inside each channel chunk, the gather through L1), with
-// LIS_NHWC_CONV_B_L1=1 (the weights through L1 too).
+// 128): two blocks per SM. The index arithmetic is in kernels/conv_nhwc_frag.cuh (replayed on
+// the host by test_cuda_emu_conv_nhwc). Five experiments, untimed, switched by the environment
+// at each call:
+//   LIS_NHWC_CONV_A_L1=1        the input gather through L1;
+//   LIS_NHWC_CONV_DEEP=1        128 bytes of depth per stage, 3 stages, 108 KiB at BN 128;
+//   LIS_NHWC_CONV_WARPS=4       4 warps of 64 x 64 at BN 128: a third fewer ldmatrix bytes per
+//                               multiply-add;
+//   LIS_NHWC_CONV_TAPS_INNER=1  the stages loop over the taps inside each channel chunk, the
+//                               gather through L1;
+//   LIS_NHWC_CONV_B_L1=1        the weights through L1 too.
 //
-// Why the last: run 13's tf32 layer3 3x3 (BN 64) moves 693 MB from L2 into shared memory per
+// Why taps inner: run 13's tf32 layer3 3x3 (BN 64) moves 693 MB from L2 into shared memory per
 // convolution, each input line fetched once per tap and per channel block, 2.7 TB/s averaged over
 // the layer (3.6 while the 1.5 waves keep the SMs busy); bf16 moves half the bytes and runs at
 // twice the rate, so the kernel looks bound by L2 -> SM traffic, and L1 can only serve the
