@@ -514,7 +514,7 @@ $(grep -E '^(\||## |per image|per layer|per convolution|built the)' "$LOGS/$name
 cls_experiment() {
     local name=$1 v
     shift
-    want_part bench "$name" && [ "$(left)" -gt 60 ] || return 0
+    want_part bench "$name" && [ $(($(left) - ${TORCH_RESERVE:-0})) -gt 30 ] || return 0
     # shellcheck disable=SC2163 # v is VAR=value: export sets it
     for v in "$@"; do export "$v"; done
     bench_step "$name" 30 classifier --cls-batch 64 --precisions tf32,bf16,fp16 --layers --budget 8 --net-reps 2
@@ -562,24 +562,6 @@ else
         bench_step bench-cls-nchw 45 classifier --cls-batch 64,256 --precisions tf32,bf16,fp16 --layers --budget 12 --net-reps 2
         unset LIS_RESNET_NHWC
     fi
-    # not yet shipped, each one step: the classifier b64 tf32/bf16/fp16 with its per-convolution
-    # table, under the step's switches; bench/cls_layers.py sets the tables side by side.
-    # The NHWC convolutions' input gather through L1 (cp.async.ca); 128 bytes of depth per stage
-    # (3 stages); 4 warps of 64x64 (a third fewer ldmatrix bytes per multiply-add) with the
-    # kernel's own block widths, with 128 channels per block everywhere, with 128-byte stages;
-    # the taps inside each channel chunk, so that L1 serves a 3x3 window's re-reads of an input
-    # line (an emulated L1 cuts a stride-1 gather's L2 traffic to 0.14-0.21), alone and with 4
-    # warps, and with the weights through L1 too; the stem as a 4x4 convolution on its
-    # space-to-depth input (kernels/stem_s2d.h)
-    cls_experiment bench-cls-a-l1 LIS_NHWC_CONV_A_L1=1
-    cls_experiment bench-cls-deep LIS_NHWC_CONV_DEEP=1
-    cls_experiment bench-cls-w4 LIS_NHWC_CONV_WARPS=4
-    cls_experiment bench-cls-w4-bn128 LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_BN=128
-    cls_experiment bench-cls-w4-deep LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_DEEP=1
-    cls_experiment bench-cls-taps LIS_NHWC_CONV_TAPS_INNER=1
-    cls_experiment bench-cls-taps-w4 LIS_NHWC_CONV_TAPS_INNER=1 LIS_NHWC_CONV_WARPS=4
-    cls_experiment bench-cls-taps-bl1 LIS_NHWC_CONV_TAPS_INNER=1 LIS_NHWC_CONV_B_L1=1
-    cls_experiment bench-cls-s2d LIS_RESNET_STEM_S2D=1
     # not yet shipped: split-K on the mma kernels of the NCHW path (so with LIS_RESNET_NHWC=0)
     if want bench-splitk-mma && [ "$(left)" -gt 60 ]; then
         export LIS_SPLITK_MMA_CUDA=1 LIS_RESNET_NHWC=0
@@ -627,6 +609,26 @@ else
     fi
     l=$(($(left) - TORCH_RESERVE))
     want_part bench bench-e2e && bench_step bench-e2e 45 e2e ${FULL:+--weights "$FULL"} --budget $((l > 60 ? 10 : l / 4)) --net-reps 1
+    # not yet shipped, each one step after the rows the targets need (each ~6 s, while the
+    # PyTorch reserve is left): the classifier b64 tf32/bf16/fp16 with its per-convolution
+    # table, under the step's switches; bench/cls_layers.py sets the tables side by side.
+    # The NHWC convolutions' input gather through L1 (cp.async.ca); 128 bytes of depth per stage
+    # (3 stages); 4 warps of 64x64 (a third fewer ldmatrix bytes per multiply-add) with the
+    # kernel's own block widths, with 128 channels per block everywhere, with 128-byte stages;
+    # the taps inside each channel chunk, so that L1 serves a 3x3 window's re-reads of an input
+    # line (an emulated L1 cuts a stride-1 gather's L2 traffic to 0.14-0.21), alone and with 4
+    # warps, and with the weights through L1 too; the stem as a 4x4 convolution on its
+    # space-to-depth input (kernels/stem_s2d.h)
+    # (the likeliest first, in case the budget runs short)
+    cls_experiment bench-cls-taps LIS_NHWC_CONV_TAPS_INNER=1
+    cls_experiment bench-cls-taps-w4 LIS_NHWC_CONV_TAPS_INNER=1 LIS_NHWC_CONV_WARPS=4
+    cls_experiment bench-cls-w4 LIS_NHWC_CONV_WARPS=4
+    cls_experiment bench-cls-taps-bl1 LIS_NHWC_CONV_TAPS_INNER=1 LIS_NHWC_CONV_B_L1=1
+    cls_experiment bench-cls-s2d LIS_RESNET_STEM_S2D=1
+    cls_experiment bench-cls-w4-bn128 LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_BN=128
+    cls_experiment bench-cls-deep LIS_NHWC_CONV_DEEP=1
+    cls_experiment bench-cls-w4-deep LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_DEEP=1
+    cls_experiment bench-cls-a-l1 LIS_NHWC_CONV_A_L1=1
 fi
 
 # ---------------------------------------------------------------- PyTorch baselines
