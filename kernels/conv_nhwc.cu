@@ -260,6 +260,38 @@ int lis_nhwc_conv_block_n(int M, int K) {
     return K % 128 == 0 && blocks128 >= 2L * lis_cuda_sm_count() ? 128 : 64;
 }
 
+// The kernel's experiments, all off by default, read from the environment at every call (a few
+// hundred per forward, like LIS_NHWC_CONV_BN) so that tests and benchmarks switch them per case.
+// To ship one, give it its default here, or choose it per layer from a.g (its geometry).
+using Flag = int Args::*; // a switch's field
+static void read_switches(Args &a) {
+    static const struct {
+        const char *env, *on;
+        Flag field;
+    } sw[] = {
+        // the tf32 convolutions run at half the bf16 rate, bound by the bytes that reach shared
+        // memory from L2, and a 3x3 window reads each input line up to 9 times: through L1
+        {"LIS_NHWC_CONV_A_L1", "1", &Args::a_l1},
+        // 128 bytes of depth per stage (3 stages): twice the mma steps per barrier and per tap
+        // computation, which cost the tf32 kernel twice as much per multiply-add as bf16's
+        {"LIS_NHWC_CONV_DEEP", "1", &Args::deep},
+        // 4 warps of 64 x 64 (at BN 128) instead of 8 of 64 x 32: each A fragment a warp loads
+        // feeds twice the mma, so a block's ldmatrix reads a third fewer bytes per multiply-add
+        {"LIS_NHWC_CONV_WARPS", "4", &Args::warps4},
+        // the taps inside each channel chunk, so that L1 serves a window's re-reads of a line
+        {"LIS_NHWC_CONV_TAPS_INNER", "1", &Args::taps_inner},
+        // the weights through L1 as well: co-resident blocks of the same channel block read the
+        // same weight stage at about the same time (every block of a layer whose K fits one
+        // block width, e.g. layer1's 3x3); once the gather mostly hits L1 the weights are most of
+        // the remaining L2 traffic
+        {"LIS_NHWC_CONV_B_L1", "1", &Args::b_l1},
+    };
+    for (const auto &w : sw) {
+        const char *e = getenv(w.env);
+        a.*(w.field) = e && !strcmp(e, w.on);
+    }
+}
+
 static lis_status run(const lis_nhwc_conv_params *p, Args &a, lis_precision prec, lis_stream s) {
     LIS_TRY(lis_nhwc_prec_check(prec, "nhwc conv"));
     if (((uintptr_t)a.x | (uintptr_t)a.w | (uintptr_t)a.y | (uintptr_t)a.res) & 15)
@@ -270,28 +302,7 @@ static lis_status run(const lis_nhwc_conv_params *p, Args &a, lis_precision prec
     a.g.M = p->N * a.g.Ho * a.g.Wo;
     a.g.Kd = p->R * p->S * p->C;
     a.relu = p->relu;
-    // An experiment for the next GPU check (read at every call, like LIS_NHWC_CONV_BN): the tf32
-    // convolutions run at half the bf16 rate, as if bound by the bytes reaching shared memory;
-    // a 3x3 window reads each input line up to 9 times, which L1 could serve
-    const char *l1 = getenv("LIS_NHWC_CONV_A_L1");
-    a.a_l1 = l1 && !strcmp(l1, "1");
-    // Another: 128 bytes of depth per stage (3 stages): twice the mma steps per barrier and per
-    // tap computation, which costs the tf32 kernel twice as much per multiply-add as bf16's
-    const char *deep = getenv("LIS_NHWC_CONV_DEEP");
-    a.deep = deep && !strcmp(deep, "1");
-    // And: 4 warps of 64 x 64 (at BN 128) instead of 8 of 64 x 32: each A fragment a warp loads
-    // feeds twice the mma, so a block's ldmatrix reads a third fewer bytes per multiply-add
-    const char *warps = getenv("LIS_NHWC_CONV_WARPS");
-    a.warps4 = warps && !strcmp(warps, "4");
-    // And: the taps inside each channel chunk, so that L1 serves a window's re-reads of a line
-    const char *taps = getenv("LIS_NHWC_CONV_TAPS_INNER");
-    a.taps_inner = taps && !strcmp(taps, "1");
-    // And: the weights through L1 as well. Co-resident blocks of the same channel block read the
-    // same weight stage at about the same time (every block of a layer whose K fits one block
-    // width, e.g. layer1's 3x3); once the gather mostly hits L1 the weights are most of the
-    // remaining L2 traffic
-    const char *bl1 = getenv("LIS_NHWC_CONV_B_L1");
-    a.b_l1 = bl1 && !strcmp(bl1, "1");
+    read_switches(a);
     if (lis_ceil_div(p->K, 64) > 65535) return lis_err_set("nhwc conv: K = %d too large for the grid", p->K);
     const bool wide = lis_nhwc_conv_block_n(a.g.M, p->K) == 128;
     switch (prec) {
