@@ -503,12 +503,12 @@ static void bench_conv_nhwc(const char *op, const char *pr, const lis_conv2d_par
         const double dv = dev_dev(y, yref, ny);
         if (!(dv <= bound_of(pc))) { failed_check("ops", op, pr, vn, pc, dv, bound_of(pc)); continue; }
         row("ops", op, pr, vn, pc, gtime(run_nhwc, &c, 0, 1, 5), fl, 0, 0, NULL, lib, dv);
-        /* the kernel's experiments (switched by the environment at each call), same checks; the
-         * two newest only (every 0.1 s row counts against the ops budget): the others and the
-         * combinations have their own bench-cls-* steps, whose per-convolution tables
-         * bench/cls_layers.py sets side by side */
+        /* the kernel's variants (switched by the environment at each call), same checks: the
+         * 64-byte stages (the default off sm_90) and 4 warps only (every 0.1 s row counts
+         * against the ops budget); the others have their own bench-cls-* steps, whose
+         * per-convolution tables bench/cls_layers.py sets side by side */
         static const struct { const char *env[2], *value[2], *label; } exps[] = {
-            {{"LIS_NHWC_CONV_TAPS_INNER", NULL}, {"1", NULL}, "taps_inner"},
+            {{"LIS_NHWC_CONV_DEEP", NULL}, {"0", NULL}, "stages64"},
             {{"LIS_NHWC_CONV_WARPS", NULL}, {"4", NULL}, "warps4"},
         };
         for (size_t e = 0; e < sizeof exps / sizeof exps[0] && !over_budget(); e++) {
@@ -1190,13 +1190,14 @@ static const char *net_variant(void) {
         {"LIS_WINO_CUDA_GEMM16", "0", "Winograd on float32 operands", 0},
         {"LIS_SPLITK_MMA_CUDA", "1", "split-K on the mma kernels", 1},
         {"LIS_NHWC_CONV_A_L1", "1", "NHWC gather through L1", 1},
-        {"LIS_NHWC_CONV_DEEP", "1", "NHWC 128-byte stages", 1},
+        {"LIS_NHWC_CONV_DEEP", "0", "NHWC 64-byte stages", 0},
         {"LIS_NHWC_CONV_WARPS", "4", "NHWC 4 warps of 64x64", 1},
         {"LIS_NHWC_CONV_TAPS_INNER", "1", "NHWC taps inside channel chunks", 1},
         {"LIS_NHWC_CONV_B_L1", "1", "NHWC weights through L1", 1},
         {"LIS_NHWC_CONV_BN", "64", "NHWC block width 64", 0},
         {"LIS_NHWC_CONV_BN", "128", "NHWC block width 128", 0},
-        {"LIS_RESNET_STEM_S2D", "1", "space-to-depth stem", 1},
+        {"LIS_RESNET_STEM_S2D", "0", "7x7 stem", 0},
+        {"LIS_RESNET_STEM_S2D", "1", "space-to-depth stem in tf32 too", 1},
         {"LIS_RESNET_NHWC", "0", "NCHW float32 activations", 0},
     };
     static char label[512];

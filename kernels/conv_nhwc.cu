@@ -43,8 +43,8 @@ namespace {
 
 using namespace lis_cn;
 // pipeline stages: 4 of 64 bytes of depth (80 KiB at BN 128), or 3 of 128 (108 KiB: still two
-// blocks per SM on sm_90's 228 KiB; over the 99 KiB a block may have on sm_86/89, where the
-// deep experiment fails at launch with a clear error)
+// blocks per SM on sm_90's 228 KiB, the default there; one on sm_80's 164, and over the 99 KiB
+// a block may have on sm_86/89, so those keep 64-byte stages)
 template <int DB> __host__ __device__ constexpr int stages() {
     static_assert(DB == 64 || DB == 128, "64 or 128 bytes of depth per stage");
     return DB == 64 ? 4 : 3;
@@ -70,7 +70,7 @@ struct Args {
     float *y_nchw;          // set: the NCHW float32 output instead of y (no residual)
     const float *out_scale; // with y_nchw: [N][K] factors of the accumulators, or NULL
     int a_l1;               // 1: the input gather through L1 (LIS_NHWC_CONV_A_L1=1, an experiment)
-    int deep;               // 1: 128-byte stages (LIS_NHWC_CONV_DEEP=1, an experiment)
+    int deep;               // 1: 128-byte stages (the default where two blocks fit an SM)
     int warps4;             // 1: 4 warps of 64 x BN/2 (LIS_NHWC_CONV_WARPS=4, an experiment)
     int taps_inner;         // 1: taps inside channel chunks, A through L1 (LIS_NHWC_CONV_TAPS_INNER=1)
     int b_l1;               // 1: the weights through L1 too (LIS_NHWC_CONV_B_L1=1, an experiment)
@@ -260,35 +260,45 @@ int lis_nhwc_conv_block_n(int M, int K) {
     return K % 128 == 0 && blocks128 >= 2L * lis_cuda_sm_count() ? 128 : 64;
 }
 
-// The kernel's experiments, all off by default, read from the environment at every call (a few
-// hundred per forward, like LIS_NHWC_CONV_BN) so that tests and benchmarks switch them per case.
-// To ship one, give it its default here, or choose it per layer from a.g (its geometry).
+// 128-byte stages, where two blocks of them fit an SM (sm_90: 227 KiB per block): measured on
+// the H100 (bench/results/gpu_check-20261127-h100-14, code c12e7c6), ResNet-50 b64 9.41 -> 8.18
+// ms in tf32, 4.84 -> 4.20 in bf16, 4.86 -> 4.21 in fp16, faster on 22 of its 24 convolution
+// shapes: half the barriers and tap computations per multiply-add
+static int deep_by_default(void) { return lis_cuda_smem_optin() >= 2 * smem_bytes<128, 128>(); }
+
+// The kernel's variants, read from the environment at every call (a few hundred per forward,
+// like LIS_NHWC_CONV_BN) so that tests and benchmarks switch them per case: VAR=on sets one,
+// any other value clears it, unset leaves its default. To ship one, give it its default here,
+// or choose it per layer from a.g (its geometry).
 using Flag = int Args::*; // a switch's field
 static void read_switches(Args &a) {
-    static const struct {
+    const int deep = deep_by_default();
+    const struct {
         const char *env, *on;
         Flag field;
+        int dflt;
     } sw[] = {
         // the tf32 convolutions run at half the bf16 rate, bound by the bytes that reach shared
         // memory from L2, and a 3x3 window reads each input line up to 9 times: through L1
-        {"LIS_NHWC_CONV_A_L1", "1", &Args::a_l1},
+        {"LIS_NHWC_CONV_A_L1", "1", &Args::a_l1, 0},
         // 128 bytes of depth per stage (3 stages): twice the mma steps per barrier and per tap
-        // computation, which cost the tf32 kernel twice as much per multiply-add as bf16's
-        {"LIS_NHWC_CONV_DEEP", "1", &Args::deep},
+        // computation (shipped where it fits twice, see deep_by_default; LIS_NHWC_CONV_DEEP=0
+        // keeps 64-byte stages)
+        {"LIS_NHWC_CONV_DEEP", "1", &Args::deep, deep},
         // 4 warps of 64 x 64 (at BN 128) instead of 8 of 64 x 32: each A fragment a warp loads
         // feeds twice the mma, so a block's ldmatrix reads a third fewer bytes per multiply-add
-        {"LIS_NHWC_CONV_WARPS", "4", &Args::warps4},
+        {"LIS_NHWC_CONV_WARPS", "4", &Args::warps4, 0},
         // the taps inside each channel chunk, so that L1 serves a window's re-reads of a line
-        {"LIS_NHWC_CONV_TAPS_INNER", "1", &Args::taps_inner},
+        {"LIS_NHWC_CONV_TAPS_INNER", "1", &Args::taps_inner, 0},
         // the weights through L1 as well: co-resident blocks of the same channel block read the
         // same weight stage at about the same time (every block of a layer whose K fits one
         // block width, e.g. layer1's 3x3); once the gather mostly hits L1 the weights are most of
         // the remaining L2 traffic
-        {"LIS_NHWC_CONV_B_L1", "1", &Args::b_l1},
+        {"LIS_NHWC_CONV_B_L1", "1", &Args::b_l1, 0},
     };
     for (const auto &w : sw) {
         const char *e = getenv(w.env);
-        a.*(w.field) = e && !strcmp(e, w.on);
+        a.*(w.field) = e ? !strcmp(e, w.on) : w.dflt;
     }
 }
 

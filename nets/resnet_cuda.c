@@ -61,14 +61,23 @@ static void conv_free(lis_resnet_cuda_conv *d) {
 
 static int conv_fits_nhwc(const lis_resnet_conv *c) { return c->cin % 8 == 0 && c->cout % 8 == 0; }
 
-/* The stem's weights also packed for the space-to-depth 4x4 convolution (kernels/stem_s2d.h):
- * with LIS_RESNET_STEM_S2D=1 (an experiment, untimed), on the NHWC path, for a 7x7/2 stem with
- * padding 3. A forward takes it when its input's height and width are even. */
+/* The stem as a 4x4 convolution on a space-to-depth input (kernels/stem_s2d.h): the default in
+ * bf16 / fp16 (the H100 check of 2026-11-27, run 14: the stem 0.423 -> 0.270 ms in bf16, 0.432
+ * -> 0.274 in fp16; in tf32, where the 7x7 stem pads 3 channels only to 4, the same time);
+ * LIS_RESNET_STEM_S2D=0 turns it off, =1 on in tf32 too */
+static int stem_s2d_wanted(lis_precision prec) {
+    const char *e = getenv("LIS_RESNET_STEM_S2D");
+    if (e) return !strcmp(e, "1");
+    return prec == LIS_PREC_BF16 || prec == LIS_PREC_FP16;
+}
+
+/* The stem's weights also packed for the space-to-depth 4x4 convolution, on the NHWC path, for a
+ * 7x7/2 stem with padding 3 (stem_s2d_wanted). A forward takes it when its input's height and
+ * width are even. */
 static lis_status upload_stem_s2d(lis_resnet_cuda_conv *d, const lis_resnet_conv *hc, const lis_safetensors *st,
                                   const char *cname, const char *bname, double eps, lis_precision prec) {
-    const char *e = getenv("LIS_RESNET_STEM_S2D");
     const lis_nhwc_conv_params shape = {1, 224, 224, d->cin_p, hc->cout, hc->k, hc->k, hc->stride, hc->pad, 0};
-    if (!e || strcmp(e, "1") || !lis_stem_s2d_applies(&shape, hc->cin)) return LIS_OK;
+    if (!stem_s2d_wanted(prec) || !lis_stem_s2d_applies(&shape, hc->cin)) return LIS_OK;
     float *wf, *bf;
     LIS_TRY(lis_resnet_read_folded(st, hc, cname, bname, eps, &wf, &bf));
     d->cin_s2d = lis_stem_s2d_channels(hc->cin, prec);

@@ -43,16 +43,15 @@
 #             bench-cls-nchw: the classifier b64/b256 tf32/bf16/fp16 with LIS_RESNET_NHWC=0
 #             (NCHW float32 activations, the path before 2026-11-27), with its per-convolution
 #             table. Not yet shipped (an "experimental" row): bench-splitk-mma, the classifier
-#             b64 tf32/bf16/fp16 with LIS_SPLITK_MMA_CUDA=1; bench-cls-a-l1, the classifier b64
-#             with LIS_NHWC_CONV_A_L1=1 (the NHWC input gather through L1), per-convolution table;
-#             bench-cls-deep, the same with LIS_NHWC_CONV_DEEP=1 (128-byte stages); bench-cls-w4,
-#             with LIS_NHWC_CONV_WARPS=4 (4 warps of 64x64), bench-cls-w4-bn128, the same with
-#             LIS_NHWC_CONV_BN=128 (64x64 warps on every layer), bench-cls-w4-deep, with 4 warps
-#             and 128-byte stages; bench-cls-taps, with LIS_NHWC_CONV_TAPS_INNER=1 (the taps
-#             inside each channel chunk, the gather through L1), bench-cls-taps-w4, with 4 warps
-#             too, bench-cls-taps-bl1, with LIS_NHWC_CONV_B_L1=1 (the weights through L1 too);
-#             bench-cls-s2d,
-#             with LIS_RESNET_STEM_S2D=1 (the stem as a 4x4 convolution, kernels/stem_s2d.h)
+#             b64 tf32/bf16/fp16 with LIS_SPLITK_MMA_CUDA=1; bench-cls-taps, the classifier b64
+#             with LIS_NHWC_CONV_TAPS_INNER=1 (the taps inside each channel chunk, the gather
+#             through L1), bench-cls-taps-w4 with 4 warps too, bench-cls-w4 with
+#             LIS_NHWC_CONV_WARPS=4 (4 warps of 64x64), bench-cls-taps-bl1 with
+#             LIS_NHWC_CONV_B_L1=1 too (the weights through L1), bench-cls-w4-bn128 with
+#             LIS_NHWC_CONV_BN=128 too, bench-cls-a-l1 (only when named) with
+#             LIS_NHWC_CONV_A_L1=1; alternatives: bench-cls-stages64 (LIS_NHWC_CONV_DEEP=0: the
+#             64-byte stages, the default off sm_90), bench-cls-no-s2d (LIS_RESNET_STEM_S2D=0:
+#             the 7x7 stem in bf16/fp16); each with its per-convolution table
 #   torch     the PyTorch baselines in the same run on the same GPU: torchvision's ResNet-50
 #             with cuDNN (bench/torchvision_resnet50.py) and the original StyleGAN-XL code
 #             with NVIDIA's custom ops (bench/sgxl_torch_baseline.py; its sources from
@@ -73,9 +72,10 @@
 # step but profile and four alternatives measured three times already, which run only when
 # named (bench-splitk-mma, bench-tile2, bench-direct-tc, bench-unbatched: the H100 run of
 # 2026-11-27 took 344 s with them, and the issue asks for under 6 minutes; likewise
-# bench-cls-w4-deep and bench-cls-a-l1). bench and torch are groups whose parts can be named alone (bench-ops,
-# bench-cls, bench-nosplitk, bench-cls-nchw, bench-cls-a-l1, bench-cls-deep, bench-cls-w4, bench-cls-w4-bn128,
-# bench-cls-w4-deep, bench-cls-taps, bench-cls-taps-w4, bench-cls-taps-bl1, bench-cls-s2d, bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
+# bench-cls-a-l1). bench and torch are groups whose parts can be named alone (bench-ops,
+# bench-cls, bench-nosplitk, bench-cls-nchw, bench-cls-a-l1, bench-cls-stages64, bench-cls-no-s2d,
+# bench-cls-w4, bench-cls-w4-bn128, bench-cls-taps, bench-cls-taps-w4, bench-cls-taps-bl1,
+# bench-splitk-mma, bench-cls-nowino, bench-gen, bench-tile2,
 # bench-direct-tc, bench-wino-f32ops, bench-unbatched, bench-e2e; torch-resnet, torch-sgxl).
 # Examples, a short diagnostic
 # window: --steps ops,profile; the generator against the original at batch 32 with cuDNN
@@ -526,8 +526,8 @@ cls_experiment() {
 }
 
 if ! want bench && ! want bench-ops && ! want bench-cls && ! want bench-nosplitk && ! want bench-splitk-mma &&
-    ! want bench-cls-nowino && ! want bench-cls-nchw && ! want bench-cls-a-l1 && ! want bench-cls-deep && ! want bench-cls-s2d &&
-    ! want bench-cls-w4 && ! want bench-cls-w4-bn128 && ! want bench-cls-w4-deep &&
+    ! want bench-cls-nowino && ! want bench-cls-nchw && ! want bench-cls-a-l1 && ! want bench-cls-stages64 &&
+    ! want bench-cls-no-s2d && ! want bench-cls-w4 && ! want bench-cls-w4-bn128 &&
     ! want bench-cls-taps && ! want bench-cls-taps-w4 && ! want bench-cls-taps-bl1 &&
     ! want bench-gen && ! want bench-tile2 &&
     ! want bench-direct-tc && ! want bench-wino-f32ops && ! want bench-unbatched && ! want bench-e2e; then
@@ -628,12 +628,12 @@ else
     cls_experiment bench-cls-taps-w4 LIS_NHWC_CONV_TAPS_INNER=1 LIS_NHWC_CONV_WARPS=4
     cls_experiment bench-cls-w4 LIS_NHWC_CONV_WARPS=4
     cls_experiment bench-cls-taps-bl1 LIS_NHWC_CONV_TAPS_INNER=1 LIS_NHWC_CONV_B_L1=1
-    cls_experiment bench-cls-s2d LIS_RESNET_STEM_S2D=1
     cls_experiment bench-cls-w4-bn128 LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_BN=128
-    cls_experiment bench-cls-deep LIS_NHWC_CONV_DEEP=1
-    # only when named (the issue asks for a check under 6 minutes): the 4-warp tile with
-    # 128-byte stages; the gather through L1 in the default order (taps inner supersedes it)
-    cls_experiment --named bench-cls-w4-deep LIS_NHWC_CONV_WARPS=4 LIS_NHWC_CONV_DEEP=1
+    # what the shipped 128-byte stages (sm_90) and space-to-depth stem (bf16/fp16) gain
+    cls_experiment bench-cls-stages64 LIS_NHWC_CONV_DEEP=0
+    cls_experiment bench-cls-no-s2d LIS_RESNET_STEM_S2D=0
+    # only when named (the issue asks for a check under 6 minutes): the gather through L1 in
+    # the default order (taps inner supersedes it)
     cls_experiment --named bench-cls-a-l1 LIS_NHWC_CONV_A_L1=1
 fi
 

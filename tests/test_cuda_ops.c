@@ -423,8 +423,10 @@ static void test_nhwc(void) {
         static const nhwc_exp exps[] = {
             {{"LIS_NHWC_CONV_A_L1", NULL}, {"1", NULL}, "a_l1"},
             {{"LIS_NHWC_CONV_DEEP", NULL}, {"1", NULL}, "deep"},
+            {{"LIS_NHWC_CONV_DEEP", NULL}, {"0", NULL}, "stages64"}, /* the default off sm_90 */
             {{"LIS_NHWC_CONV_WARPS", NULL}, {"4", NULL}, "warps4"},
             {{"LIS_NHWC_CONV_WARPS", "LIS_NHWC_CONV_DEEP"}, {"4", "1"}, "warps4,deep"},
+            {{"LIS_NHWC_CONV_WARPS", "LIS_NHWC_CONV_DEEP"}, {"4", "0"}, "warps4,stages64"},
             {{"LIS_NHWC_CONV_TAPS_INNER", NULL}, {"1", NULL}, "taps_inner"},
             {{"LIS_NHWC_CONV_TAPS_INNER", "LIS_NHWC_CONV_WARPS"}, {"1", "4"}, "taps_inner,warps4"},
             {{"LIS_NHWC_CONV_TAPS_INNER", "LIS_NHWC_CONV_B_L1"}, {"1", "1"}, "taps_inner,b_l1"},
