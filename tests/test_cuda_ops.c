@@ -605,7 +605,11 @@ static void test_gemm(void) {
 
 /* ---------------------------------------------------------------- modulated conv */
 
-static void modconv_case(int B, int I, int O, int H, int k, int demod, int bsn) {
+/* wino4: the shipped float32 variant takes Winograd F(4x4) on this case (lis_wino_cuda_wanted),
+ * so it is held to the F(4x4) bound of the explicit "wino4" variant: F(4x4)'s float32 rounding
+ * is 5-22x F(2x2)'s (test_cuda_emu_winograd), and the H100 check of 2026-11-27 (run 14) saw 3
+ * of 1.1M outputs at 1.2x the direct kernels' bound */
+static void modconv_case(int B, int I, int O, int H, int k, int demod, int bsn, int wino4) {
     lis_modconv_params p = {demod, k - 1, bsn};
     char name[160];
     snprintf(name, sizeof name, "modconv(b=%d,i=%d,o=%d,h=%d,k=%d,demod=%d,batch_norm=%d)", B, I, O, H, k, demod, bsn);
@@ -629,7 +633,8 @@ static void modconv_case(int B, int I, int O, int H, int k, int demod, int bsn) 
         float *dy = dpoison(ny);
         if (ran(v[i].fn(&mw, &p, dx, ds, gain, B, H, H, dy, ws, g_s), vn)) {
             float *y = down(dy, ny);
-            check_prec(vn, y, yr, ny, v[i].prec, strncmp(v[i].name, "wino4", 5) ? tol : 20.0 * tol, 0);
+            const int f4 = !strncmp(v[i].name, "wino4", 5) || (wino4 && !strcmp(v[i].name, "fp32"));
+            check_prec(vn, y, yr, ny, v[i].prec, f4 ? 20.0 * tol : tol, 0);
             free(y);
         }
         lis_dev_free(dy);
@@ -640,16 +645,17 @@ static void modconv_case(int B, int I, int O, int H, int k, int demod, int bsn) 
 }
 
 static void test_modconv(void) {
-    modconv_case(2, 5, 7, 9, 3, 1, 0);
-    modconv_case(3, 16, 33, 12, 3, 1, 0);
-    modconv_case(3, 16, 33, 12, 3, 1, 1);
-    modconv_case(2, 8, 3, 16, 1, 0, 0); /* ToRGB: 1x1, no demodulation */
+    modconv_case(2, 5, 7, 9, 3, 1, 0, 0);
+    modconv_case(3, 16, 33, 12, 3, 1, 0, 0);
+    modconv_case(3, 16, 33, 12, 3, 1, 1, 0);
+    modconv_case(2, 8, 3, 16, 1, 0, 0, 0); /* ToRGB: 1x1, no demodulation */
     if (g_quick) return;
-    modconv_case(2, 128, 130, 20, 3, 1, 0);
-    modconv_case(1, 256, 96, 36, 3, 1, 0);
+    modconv_case(2, 128, 130, 20, 3, 1, 0, 0);
+    modconv_case(1, 256, 96, 36, 3, 1, 0, 0);
     /* big enough for lis_wino_cuda_wanted: the shipped variants ("fp32", "tf32", "bf16", "fp16")
-     * take Winograd here (F(4x4) in float32, F(2x2) on the mma kernels), held to the same bounds */
-    modconv_case(2, 128, 128, 64, 3, 1, 0);
+     * take Winograd here (F(4x4) in float32, with its bound; F(2x2) on the mma kernels, whose
+     * bounds are their precision's) */
+    modconv_case(2, 128, 128, 64, 3, 1, 0, 1);
 }
 
 /* ---------------------------------------------------------------- filtered lrelu */
