@@ -7,6 +7,8 @@ A model, not a measurement: an LRU cache of 32-byte sectors, fed stage by stage 
 copies of two co-resident blocks of 128 output pixels (the kernel's 64-byte stages: BK = 16
 tf32 or 32 bf16/fp16 channels), counting the bytes that miss. Nsight Compute's L1 hit rate on
 the GPU (tests/gpu_check.sh, profile case nhwc-3x3-tf32-taps) is the measurement to compare.
+The H100 (bench/RESULTS.md, session 8) found the taps-inner order slower all the same: the
+kernel was not bound by the gather's L2 traffic.
 
     python3 bench/nhwc_l1_model.py [--l1-kib 32,64] [--blocks 2]
 

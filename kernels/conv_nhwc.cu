@@ -12,24 +12,28 @@
 // residual, ReLU) stages the tile in shared memory and writes the next layer's input with
 // 16-byte stores, 8 channels of a pixel at a time.
 //
-// Tiles: 128 pixels x BN channels (128, or 64 for narrow layers and small grids) x 64 bytes of
-// depth, 256 threads = 8 warps (4 in an experiment below), 4 cp.async stages (80 KB at BN
-// 128): two blocks per SM. The index arithmetic is in kernels/conv_nhwc_frag.cuh (replayed on
-// the host by test_cuda_emu_conv_nhwc). Five experiments, untimed, switched by the environment
-// at each call:
+// Tiles: 128 pixels x BN channels (128, or 64 for narrow layers and small grids) x 128 bytes of
+// depth (sm_90; 64 elsewhere), 256 threads = 8 warps (4 in an experiment below), 3 cp.async
+// stages (108 KiB at BN 128; 4 stages of 64 bytes, 80 KiB): two blocks per SM. The index
+// arithmetic is in kernels/conv_nhwc_frag.cuh (replayed on the host by
+// test_cuda_emu_conv_nhwc). Switched by the environment at each call (read_switches):
+//   LIS_NHWC_CONV_DEEP=0|1      64- or 128-byte stages (default: 128 where two blocks of them
+//                               fit an SM, deep_by_default);
+// and four experiments, timed on the H100 (run 14) and not shipped:
 //   LIS_NHWC_CONV_A_L1=1        the input gather through L1;
-//   LIS_NHWC_CONV_DEEP=1        128 bytes of depth per stage, 3 stages, 108 KiB at BN 128;
 //   LIS_NHWC_CONV_WARPS=4       4 warps of 64 x 64 at BN 128: a third fewer ldmatrix bytes per
 //                               multiply-add;
 //   LIS_NHWC_CONV_TAPS_INNER=1  the stages loop over the taps inside each channel chunk, the
 //                               gather through L1;
 //   LIS_NHWC_CONV_B_L1=1        the weights through L1 too.
 //
-// Why taps inner: run 13's tf32 layer3 3x3 (BN 64) moves 693 MB from L2 into shared memory per
-// convolution, each input line fetched once per tap and per channel block, 2.7 TB/s averaged over
-// the layer (3.6 while the 1.5 waves keep the SMs busy); bf16 moves half the bytes and runs at
-// twice the rate, so the kernel looks bound by L2 -> SM traffic, and L1 can only serve the
-// 3x3 window's re-reads if they come in consecutive stages.
+// Why taps inner was tried: run 13's tf32 layer3 3x3 (BN 64) moves 693 MB from L2 into shared
+// memory per convolution, each input line fetched once per tap and per channel block, and bf16,
+// half the bytes, ran at twice the rate, as if bound by L2 -> SM traffic; L1 can only serve the
+// 3x3 window's re-reads if they come in consecutive stages. Measured on the H100 (run 14) it was
+// slower (layer3's 3x3 1.33 -> 1.46 ms), and 128-byte stages, half the barriers per
+// multiply-add, gained 13-15% everywhere: the kernel was bound by its per-stage overhead, not
+// by L2. Kept as an experiment beside the others (bench/RESULTS.md, session 8).
 #include "kernels/conv_nhwc_frag.cuh"
 #include "kernels/mma_ptx.cuh"
 #include "kernels/nhwc_vec.cuh"
@@ -262,8 +266,8 @@ int lis_nhwc_conv_block_n(int M, int K) {
 
 // 128-byte stages, where two blocks of them fit an SM (sm_90: 227 KiB per block): measured on
 // the H100 (bench/results/gpu_check-20261127-h100-14, code c12e7c6), ResNet-50 b64 9.41 -> 8.18
-// ms in tf32, 4.84 -> 4.20 in bf16, 4.86 -> 4.21 in fp16, faster on 22 of its 24 convolution
-// shapes: half the barriers and tap computations per multiply-add
+// ms in tf32, 4.84 -> 4.20 in bf16, 4.86 -> 4.21 in fp16, faster on all 24 of its convolution
+// shapes in tf32 and 21 in bf16/fp16: half the barriers and tap computations per multiply-add
 static int deep_by_default(void) { return lis_cuda_smem_optin() >= 2 * smem_bytes<128, 128>(); }
 
 // The kernel's variants, read from the environment at every call (a few hundred per forward,

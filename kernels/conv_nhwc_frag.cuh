@@ -9,8 +9,8 @@
 // bytes of depth (32 or 16 elements) padded to 80, a copy is 16 bytes (8 or 4 elements), an
 // mma step takes 32 bytes of depth (16 or 8 elements), and ldmatrix treats 4-byte elements as
 // pairs of 16-bit ones, which puts (row g, element t) in lane (g, t): the tf32 fragment layout.
-// DB = 128 ("deep" stages, LIS_NHWC_CONV_DEEP=1, an experiment): rows of 128 bytes padded to
-// 144, twice the mma steps per barrier, 3 stages instead of 4 in the same shared memory.
+// DB = 128 ("deep" stages, the default on sm_90; LIS_NHWC_CONV_DEEP=0|1): rows of 128 bytes
+// padded to 144, twice the mma steps per barrier, 3 stages instead of 4.
 // NW is the number of warps: 8 (each warp 64 x 32 of a 128 x 128 tile, 32 x 32 of 128 x 64), or 4
 // (LIS_NHWC_CONV_WARPS=4, an experiment: 64 x 64 of 128 x 128, 64 x 32 of 128 x 64). A warp's
 // ldmatrix bytes per multiply-add fall with its tile's size: at BN 128 a block's warps read 4
@@ -102,7 +102,8 @@ __host__ __device__ inline Pix pix_of(const Geo &g, int m) {
 // input pixels, too far apart for L1. Taps inner (LIS_NHWC_CONV_TAPS_INNER=1, an experiment, for
 // R*S > 1 and C % BK == 0, checked by the host): stage kt is tap kt % RS of channel chunk
 // kt / RS, so consecutive stages gather the same input lines shifted by one tap, and the gather
-// through L1 (cp.async.ca) can serve most of a 3x3 window's nine reads of a line from L1.
+// through L1 (cp.async.ca) can serve most of a 3x3 window's nine reads of a line from L1
+// (measured on the H100: slower, see kernels/conv_nhwc.cu).
 template <int E, int DB> __host__ __device__ inline int stage_depth(const Geo &g, int kt, int t, bool taps_inner) {
     if (!taps_inner) return depth_of<E, DB>(kt, t);
     const int rs = g.R * g.S, cb = kt / rs, tap = kt - cb * rs;
