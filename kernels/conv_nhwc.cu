@@ -80,6 +80,14 @@ struct Args {
     int b_l1;               // 1: the weights through L1 too (LIS_NHWC_CONV_B_L1=1, an experiment)
 };
 
+// one 16-byte copy of element off of src into shared dst, zero-filled where off < 0 (padding,
+// past the pixels, channels or depth); through L1 (cp.async.ca) or around it (.cg), a choice
+// uniform over the grid
+template <typename El> __device__ __forceinline__ void copy16(bool l1, El *dst, const El *src, int64_t off) {
+    if (l1) cp16_ca(dst, src + (off < 0 ? 0 : off), off >= 0);
+    else cp16(dst, src + (off < 0 ? 0 : off), off >= 0);
+}
+
 // one mma step of a warp: fragments of its MI x NJ tiles at depth kk of stage S
 template <int P, int BN, int DB, int NW, int MI, int NJ>
 __device__ __forceinline__ void mma_step(const typename Act<P>::T *S, int wm, int wn, int kk, int lane,
@@ -141,17 +149,11 @@ __global__ __launch_bounds__(32 * NW, min_blocks<BN, DB, NW>()) void nhwc_conv_k
         const Tap e = tap_of(g, d); // one division pair per thread and stage, shared by its copies
 #pragma unroll
         for (int q = 0; q < T::A_COPIES; q++) {
-            const int64_t sa = a_src(g, px[q], e);
-            El *const dst = S + a_dst<E, DB>(a_row<DB, NW>(t, q), ch);
-            if (a.a_l1 || a.taps_inner) cp16_ca(dst, x + (sa < 0 ? 0 : sa), sa >= 0); // uniform over the grid
-            else cp16(dst, x + (sa < 0 ? 0 : sa), sa >= 0);
+            copy16(a.a_l1 || a.taps_inner, S + a_dst<E, DB>(a_row<DB, NW>(t, q), ch), x, a_src(g, px[q], e));
         }
 #pragma unroll
         for (int q = 0; q < T::B_COPIES; q++) {
-            const int64_t sb = b_src(g, n0 + b_row<DB, NW>(t, q), d);
-            El *const dst = S + b_dst<E, DB>(b_row<DB, NW>(t, q), ch);
-            if (a.b_l1) cp16_ca(dst, w + (sb < 0 ? 0 : sb), sb >= 0); // uniform over the grid
-            else cp16(dst, w + (sb < 0 ? 0 : sb), sb >= 0);
+            copy16(a.b_l1, S + b_dst<E, DB>(b_row<DB, NW>(t, q), ch), w, b_src(g, n0 + b_row<DB, NW>(t, q), d));
         }
     };
 
